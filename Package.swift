@@ -1,0 +1,76 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let strictSwift6: [SwiftSetting] = [
+  .enableUpcomingFeature("InternalImportsByDefault"),
+  .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+  name: "etcd-swift",
+  platforms: [.macOS(.v15)],
+  products: [
+    .library(name: "EtcdClient", targets: ["EtcdClient"]),
+    .library(name: "EtcdMetrics", targets: ["EtcdMetrics"]),
+    .executable(name: "etcd-probe", targets: ["etcd-probe"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0"),
+    .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+  ],
+  targets: [
+    // libnghttp2, the HTTP/2 engine, found by pkg-config (Debian: libnghttp2-dev).
+    .systemLibrary(
+      name: "CNGHTTP2",
+      pkgConfig: "libnghttp2",
+      providers: [.apt(["libnghttp2-dev"])]
+    ),
+    // Swift generated from Protos/ by scripts/generate-protos.sh. Never edited by hand.
+    .target(
+      name: "EtcdProto",
+      dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+      exclude: []
+    ),
+    .target(
+      name: "EtcdClient",
+      dependencies: [
+        "CNGHTTP2",
+        "EtcdProto",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ],
+      swiftSettings: strictSwift6
+    ),
+    .target(
+      name: "EtcdMetrics",
+      dependencies: ["EtcdClient"],
+      swiftSettings: strictSwift6
+    ),
+    .executableTarget(
+      name: "etcd-probe",
+      dependencies: [
+        "EtcdClient",
+        "EtcdMetrics",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: strictSwift6
+    ),
+    .testTarget(
+      name: "EtcdClientTests",
+      dependencies: ["EtcdClient"],
+      swiftSettings: strictSwift6
+    ),
+    .testTarget(
+      name: "IntegrationTests",
+      dependencies: [
+        "EtcdClient",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+      ],
+      swiftSettings: strictSwift6
+    ),
+  ],
+  swiftLanguageModes: [.v6]
+)

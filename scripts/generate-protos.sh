@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Regenerates Sources/EtcdProto/*.pb.swift from the etcd v3 API definitions in Protos/.
+#
+# Usage:
+#   scripts/generate-protos.sh           # regenerate Sources/EtcdProto/*.pb.swift
+#   scripts/generate-protos.sh --check   # regenerate into a temp dir and diff against
+#                                        # the committed files; exit 1 if they differ (CI)
+#
+# Requirements:
+#   protoc                 Debian's protobuf-compiler (3.21.x), on PATH or in $PROTOC
+#   protoc-gen-swift       swift-protobuf 1.39.0 (must match the SwiftProtobuf version the
+#                          package depends on). Taken from $PROTOC_GEN_SWIFT if set; otherwise
+#                          built once from a clone of swift-protobuf at tag 1.39.0, cached in
+#                          .build-protoc/ at the repository root (git-ignored).
+#
+# Environment:
+#   PROTOC                 protoc binary to use (default: protoc)
+#   PROTOC_GEN_SWIFT       prebuilt protoc-gen-swift to use instead of building one
+#   SWIFT_BUILD_JOBS       passed as -j to `swift build` when building the plugin
+set -euo pipefail
+
+SWIFT_PROTOBUF_VERSION="1.39.0"
+SWIFT_PROTOBUF_URL="https://github.com/apple/swift-protobuf.git"
+
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "${SCRIPT_DIR}/.." && pwd)"
+PROTO_DIR="${REPO_ROOT}/Protos"
+OUT_DIR="${REPO_ROOT}/Sources/EtcdProto"
+CACHE_DIR="${REPO_ROOT}/.build-protoc"
+
+die() {
+  echo "generate-protos: error: $*" >&2
+  exit 2
+}
+
+log() {
+  echo "generate-protos: $*" >&2
+}
+
+usage() {
+  awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "${BASH_SOURCE[0]}"
+}
+
+CHECK=0
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --check) CHECK=1 ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; die "unknown argument: $1" ;;
+  esac
+  shift
+done
+
+# --- protoc -----------------------------------------------------------------
+
+PROTOC="${PROTOC:-protoc}"
+command -v "${PROTOC}" >/dev/null 2>&1 \
+  || die "protoc not found (install Debian's protobuf-compiler or set \$PROTOC)"
+log "using $("${PROTOC}" --version)"
+
+# --- protoc-gen-swift -------------------------------------------------------
+
+plugin_version() {
+  # "protoc-gen-swift 1.39.0" -> "1.39.0"
+  { "$1" --version 2>/dev/null || true; } | awk 'NR == 1 { print $NF }'
+}
+
+build_plugin() {
+  local src="${CACHE_DIR}/swift-protobuf-${SWIFT_PROTOBUF_VERSION}"
+  if [[ ! -f "${src}/Package.swift" ]]; then
+    mkdir -p "${CACHE_DIR}"
+    local tmp_clone
+    tmp_clone="$(mktemp -d "${CACHE_DIR}/clone.XXXXXX")"
+    log "cloning swift-protobuf ${SWIFT_PROTOBUF_VERSION} into ${src}"
+    if ! git -c advice.detachedHead=false clone --quiet --depth 1 --branch "${SWIFT_PROTOBUF_VERSION}" \
+      "${SWIFT_PROTOBUF_URL}" "${tmp_clone}/swift-protobuf" >&2; then
+      rm -rf "${tmp_clone}"
+      die "git clone of ${SWIFT_PROTOBUF_URL} at ${SWIFT_PROTOBUF_VERSION} failed"
+    fi
+    rm -rf "${src}"
+    mv "${tmp_clone}/swift-protobuf" "${src}"
+    rm -rf "${tmp_clone}"
+  fi
+
+  local bin="${src}/.build/release/protoc-gen-swift"
+  if [[ ! -x "${bin}" || "$(plugin_version "${bin}")" != "${SWIFT_PROTOBUF_VERSION}" ]]; then
+    command -v swift >/dev/null 2>&1 || die "swift not found; cannot build protoc-gen-swift"
+    local jobs=()
+    if [[ -n "${SWIFT_BUILD_JOBS:-}" ]]; then
+      jobs=(-j "${SWIFT_BUILD_JOBS}")
+    fi
+    log "building protoc-gen-swift ${SWIFT_PROTOBUF_VERSION} (first run only, takes a while)"
+    swift build -c release --product protoc-gen-swift --package-path "${src}" \
+      ${jobs[@]+"${jobs[@]}"} >&2
+  fi
+  [[ -x "${bin}" ]] || die "protoc-gen-swift was not produced at ${bin}"
+  PLUGIN="${bin}"
+}
+
+if [[ -n "${PROTOC_GEN_SWIFT:-}" ]]; then
+  [[ -x "${PROTOC_GEN_SWIFT}" ]] || die "\$PROTOC_GEN_SWIFT (${PROTOC_GEN_SWIFT}) is not executable"
+  PLUGIN="${PROTOC_GEN_SWIFT}"
+else
+  build_plugin
+fi
+
+version="$(plugin_version "${PLUGIN}")"
+[[ "${version}" == "${SWIFT_PROTOBUF_VERSION}" ]] \
+  || die "${PLUGIN} is protoc-gen-swift ${version:-<unknown>}, expected ${SWIFT_PROTOBUF_VERSION}"
+log "using protoc-gen-swift ${version} (${PLUGIN})"
+
+# --- generate ---------------------------------------------------------------
+
+[[ -d "${PROTO_DIR}" ]] || die "missing ${PROTO_DIR}"
+
+# Proto files relative to Protos/, in a stable order.
+mapfile -t PROTOS < <(cd "${PROTO_DIR}" && find . -name '*.proto' -type f | sed 's|^\./||' | LC_ALL=C sort)
+[[ ${#PROTOS[@]} -gt 0 ]] || die "no .proto files under ${PROTO_DIR}"
+
+WORK_DIR="$(mktemp -d "${TMPDIR:-/tmp}/generate-protos.XXXXXX")"
+trap 'rm -rf "${WORK_DIR}"' EXIT
+GEN_DIR="${WORK_DIR}/out"
+mkdir -p "${GEN_DIR}"
+
+(
+  cd "${PROTO_DIR}"
+  "${PROTOC}" \
+    --proto_path=. \
+    --plugin=protoc-gen-swift="${PLUGIN}" \
+    --swift_out="${GEN_DIR}" \
+    --swift_opt=Visibility=Public \
+    --swift_opt=FileNaming=DropPath \
+    "${PROTOS[@]}"
+)
+
+mapfile -t GENERATED < <(cd "${GEN_DIR}" && find . -name '*.pb.swift' -type f | sed 's|^\./||' | LC_ALL=C sort)
+[[ ${#GENERATED[@]} -gt 0 ]] || die "protoc produced no .pb.swift files"
+
+if [[ ${CHECK} -eq 1 ]]; then
+  status=0
+  # Files that should exist and match.
+  for f in "${GENERATED[@]}"; do
+    if [[ ! -f "${OUT_DIR}/${f}" ]]; then
+      echo "missing: Sources/EtcdProto/${f}" >&2
+      status=1
+    elif ! diff -u "${OUT_DIR}/${f}" "${GEN_DIR}/${f}" >&2; then
+      echo "out of date: Sources/EtcdProto/${f}" >&2
+      status=1
+    fi
+  done
+  # Stale generated files that no longer have a .proto.
+  if [[ -d "${OUT_DIR}" ]]; then
+    while IFS= read -r f; do
+      if [[ ! -f "${GEN_DIR}/${f}" ]]; then
+        echo "stale: Sources/EtcdProto/${f} (no corresponding .proto)" >&2
+        status=1
+      fi
+    done < <(cd "${OUT_DIR}" && find . -name '*.pb.swift' -type f | sed 's|^\./||' | LC_ALL=C sort)
+  fi
+  if [[ ${status} -ne 0 ]]; then
+    echo "generate-protos: Sources/EtcdProto is out of date; run scripts/generate-protos.sh" >&2
+    exit 1
+  fi
+  log "Sources/EtcdProto is up to date (${#GENERATED[@]} files)"
+  exit 0
+fi
+
+mkdir -p "${OUT_DIR}"
+# Replace all generated files so that removed .proto files do not leave stale output.
+find "${OUT_DIR}" -name '*.pb.swift' -type f -delete
+for f in "${GENERATED[@]}"; do
+  mkdir -p "$(dirname "${OUT_DIR}/${f}")"
+  cp "${GEN_DIR}/${f}" "${OUT_DIR}/${f}"
+  log "wrote Sources/EtcdProto/${f}"
+done
