@@ -1,0 +1,219 @@
+import NIOCore
+import Synchronization
+import SwiftProtobuf
+
+/// An etcd v3 client: KV (and in time Watch, Lease, Cluster, Maintenance, Auth) over gRPC on HTTP/2.
+///
+/// One HTTP/2 connection per endpoint carries all calls, concurrently. Every call is bounded by a deadline (its
+/// `timeout`, or the configuration's default) and by the caller's Task: cancelling the Task resets the stream.
+///
+/// ```swift
+/// let client = try EtcdClient(configuration: .init(endpoints: ["127.0.0.1:2379"]))
+/// defer { Task { await client.close() } }   // or: try await withEtcdClient(...) { client in ... }
+///
+/// try await client.put("sample_key", "sample_value")
+/// let response = try await client.get("sample_key", timeout: .seconds(1))
+/// for kv in response.kvs { print(kv.keyString, kv.valueString) }
+/// ```
+public final class EtcdClient: Sendable {
+  /// The configuration the client was made with.
+  public let configuration: Configuration
+  private let connections: [GRPCConnection]
+  private let next = Atomic<Int>(0)
+  private let closed = Atomic<Bool>(false)
+  private let framer: GRPCMessageFramer
+
+  /// Creates a client. Connections are made on first use, so this does no I/O.
+  ///
+  /// - Throws: `EtcdError` with code `.invalidConfiguration` when there is no endpoint or one is malformed.
+  public init(configuration: Configuration) throws(EtcdError) {
+    guard !configuration.endpoints.isEmpty else {
+      throw EtcdError(
+        code: .invalidConfiguration,
+        status: GRPCStatus(code: .invalidArgument, message: "no endpoints given")
+      )
+    }
+    guard configuration.maxSendMessageSize > 0, configuration.maxReceiveMessageSize > 0 else {
+      throw EtcdError(
+        code: .invalidConfiguration,
+        status: GRPCStatus(code: .invalidArgument, message: "message size limits must be positive")
+      )
+    }
+    var endpoints: [Endpoint] = []
+    for text in configuration.endpoints {
+      endpoints.append(try Endpoint(parsing: text))
+    }
+    self.configuration = configuration
+    let settings = GRPCConnection.Settings(
+      dialTimeout: TimeAmount(configuration.dialTimeout),
+      initialStreamWindow: 4 * 1024 * 1024,
+      connectionWindow: 16 * 1024 * 1024,
+      userAgent: configuration.userAgent
+    )
+    self.connections = endpoints.map { endpoint in
+      GRPCConnection(
+        endpoint: endpoint,
+        eventLoop: configuration.eventLoopGroup.next(),
+        settings: settings
+      )
+    }
+    self.framer = GRPCMessageFramer(maxMessageLength: configuration.maxSendMessageSize)
+  }
+
+  /// Creates a client for these endpoints with the default configuration.
+  public convenience init(endpoints: [String]) throws(EtcdError) {
+    try self.init(configuration: Configuration(endpoints: endpoints))
+  }
+
+  /// Closes the client: calls in flight fail with `connectionClosed`, new calls fail with `clientClosed`, and
+  /// this returns once every connection's socket is closed. Calling it again does nothing.
+  public func close() async {
+    guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+    for connection in connections {
+      await connection.close()
+    }
+  }
+
+  // MARK: - Calls
+
+  /// The connection the next call goes to: round robin over the endpoints.
+  private func nextConnection() -> GRPCConnection {
+    if connections.count == 1 { return connections[0] }
+    let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
+    return connections[Int(UInt(bitPattern: index) % UInt(connections.count))]
+  }
+
+  private func deadline(for timeout: Duration?) -> NIODeadline? {
+    guard let timeout = timeout ?? configuration.defaultRequestTimeout else { return nil }
+    return .now() + TimeAmount(timeout)
+  }
+
+  private var clientClosedError: EtcdError {
+    EtcdError(
+      code: .clientClosed,
+      status: GRPCStatus(code: .unavailable, message: "the client is closed")
+    )
+  }
+
+  /// Runs a unary call through the interceptors and the transport.
+  func unary<Response: SwiftProtobuf.Message>(
+    _ method: RPCMethod,
+    _ request: some SwiftProtobuf.Message,
+    timeout: Duration?,
+    as: Response.Type = Response.self
+  ) async throws(EtcdError) -> Response {
+    guard !closed.load(ordering: .relaxed) else { throw clientClosedError }
+    let connection = nextConnection()
+    let deadline = deadline(for: timeout)
+    let maxReceive = configuration.maxReceiveMessageSize
+    let interceptors = configuration.interceptors
+
+    if interceptors.isEmpty {
+      let framed = try framer.frame(request)
+      let bytes = try await connection.unary(
+        method: method,
+        request: framed,
+        metadata: ClientMetadata(),
+        deadline: deadline,
+        maxReceiveMessageLength: maxReceive
+      )
+      return try Self.decode(bytes, endpoint: connection.endpoint.description)
+    }
+
+    let info = ClientCallInfo(
+      method: method,
+      endpoint: connection.endpoint.description,
+      startTime: .now
+    )
+    var metadata = ClientMetadata()
+    for interceptor in interceptors { interceptor.callStarted(info, metadata: &metadata) }
+    do {
+      let framed = try framer.frame(request)
+      for interceptor in interceptors { interceptor.messageSent(info, size: framed.count) }
+      let bytes = try await connection.unary(
+        method: method,
+        request: framed,
+        metadata: metadata,
+        deadline: deadline,
+        maxReceiveMessageLength: maxReceive
+      )
+      for interceptor in interceptors { interceptor.messageReceived(info, size: bytes.count) }
+      let response: Response = try Self.decode(bytes, endpoint: connection.endpoint.description)
+      let outcome = ClientCallOutcome(status: .ok, error: nil, duration: info.startTime.duration(to: .now))
+      for interceptor in interceptors.reversed() { interceptor.callFinished(info, outcome: outcome) }
+      return response
+    } catch {
+      let outcome = ClientCallOutcome(
+        status: error.status,
+        error: error,
+        duration: info.startTime.duration(to: .now)
+      )
+      for interceptor in interceptors.reversed() { interceptor.callFinished(info, outcome: outcome) }
+      throw error
+    }
+  }
+
+  /// Opens a bidirectional stream (Watch, LeaseKeepAlive) with no deadline.
+  func bidirectionalStream(_ method: RPCMethod) throws(EtcdError) -> GRPCStreamingCall {
+    guard !closed.load(ordering: .relaxed) else { throw clientClosedError }
+    let connection = nextConnection()
+    return GRPCStreamingCall(
+      connection: connection,
+      method: method,
+      metadata: ClientMetadata(),
+      deadline: nil,
+      maxReceiveMessageLength: configuration.maxReceiveMessageSize,
+      firstRequests: []
+    )
+  }
+
+  /// Frames a request message with the client's send limit.
+  func frame(_ message: some SwiftProtobuf.Message) throws(EtcdError) -> GRPCFramedMessage {
+    try framer.frame(message)
+  }
+
+  private static func decode<Response: SwiftProtobuf.Message>(
+    _ bytes: [UInt8],
+    endpoint: String
+  ) throws(EtcdError) -> Response {
+    do {
+      return try Response(serializedBytes: bytes)
+    } catch {
+      throw EtcdError(
+        code: .invalidResponse,
+        status: GRPCStatus(code: .internal, message: "grpc: failed to unmarshal the received message: \(error)"),
+        endpoint: endpoint,
+        cause: error
+      )
+    }
+  }
+}
+
+/// Runs `body` with a client and closes the client afterwards, whether `body` returns or throws.
+public func withEtcdClient<Result: Sendable>(
+  configuration: EtcdClient.Configuration,
+  _ body: (EtcdClient) async throws -> Result
+) async throws -> Result {
+  let client = try EtcdClient(configuration: configuration)
+  do {
+    let result = try await body(client)
+    await client.close()
+    return result
+  } catch {
+    await client.close()
+    throw error
+  }
+}
+
+extension TimeAmount {
+  /// Converts a Swift `Duration`, saturating.
+  init(_ duration: Duration) {
+    let (seconds, attoseconds) = duration.components
+    let nanoseconds = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+    if nanoseconds.overflow {
+      self = .nanoseconds(seconds < 0 ? .min : .max)
+    } else {
+      self = .nanoseconds(nanoseconds.partialValue.addingReportingOverflow(attoseconds / 1_000_000_000).partialValue)
+    }
+  }
+}

@@ -1,0 +1,116 @@
+/// Sees every RPC the client makes: its start, each message sent and received with its size, and its end.
+///
+/// Interceptors are configured on the client (`EtcdClient.Configuration.interceptors`) and called in that order
+/// at start, in reverse order at the end. Every hook runs on the calling task, never on the event loop, so a
+/// hook may take the time it needs without delaying other calls' I/O, but it is on the call's path: keep it
+/// cheap. A client with no interceptors does none of this work.
+///
+/// Every method has an empty default, so an interceptor implements only what it needs:
+///
+/// ```swift
+/// struct SlowCallLogger: ClientInterceptor {
+///   func callFinished(_ call: ClientCallInfo, outcome: ClientCallOutcome) {
+///     if outcome.duration > .milliseconds(100) { print("slow: \(call.method) \(outcome.duration)") }
+///   }
+/// }
+/// ```
+public protocol ClientInterceptor: Sendable {
+  /// A call is about to start. `metadata` is sent with the request; an interceptor may add to it.
+  func callStarted(_ call: ClientCallInfo, metadata: inout ClientMetadata)
+
+  /// A request message is about to be sent. `size` counts the serialized message, without gRPC's 5-byte prefix
+  /// (gRFC A66's "compressed message size" with no compression).
+  func messageSent(_ call: ClientCallInfo, size: Int)
+
+  /// A response message was received; `size` is counted as for `messageSent`.
+  func messageReceived(_ call: ClientCallInfo, size: Int)
+
+  /// The call ended: with `.ok`, or with the status and error it failed with.
+  func callFinished(_ call: ClientCallInfo, outcome: ClientCallOutcome)
+}
+
+extension ClientInterceptor {
+  /// Does nothing.
+  public func callStarted(_ call: ClientCallInfo, metadata: inout ClientMetadata) {}
+  /// Does nothing.
+  public func messageSent(_ call: ClientCallInfo, size: Int) {}
+  /// Does nothing.
+  public func messageReceived(_ call: ClientCallInfo, size: Int) {}
+  /// Does nothing.
+  public func callFinished(_ call: ClientCallInfo, outcome: ClientCallOutcome) {}
+}
+
+/// What an interceptor knows about a call.
+public struct ClientCallInfo: Sendable {
+  /// The method called.
+  public let method: RPCMethod
+  /// The endpoint the call goes to (`host:port` as configured).
+  public let endpoint: String
+  /// When the call started, on the monotonic clock.
+  public let startTime: ContinuousClock.Instant
+
+  /// Creates call information (public for interceptor tests).
+  public init(method: RPCMethod, endpoint: String, startTime: ContinuousClock.Instant) {
+    self.method = method
+    self.endpoint = endpoint
+    self.startTime = startTime
+  }
+}
+
+/// How a call ended.
+public struct ClientCallOutcome: Sendable {
+  /// The final status; `.ok` on success.
+  public let status: GRPCStatus
+  /// The error the call threw, or nil on success.
+  public let error: EtcdError?
+  /// The time from `callStarted` to the end.
+  public let duration: Duration
+
+  /// Creates an outcome (public for interceptor tests).
+  public init(status: GRPCStatus, error: EtcdError?, duration: Duration) {
+    self.status = status
+    self.error = error
+    self.duration = duration
+  }
+}
+
+/// gRPC metadata sent with a request: ASCII header fields, in order.
+public struct ClientMetadata: Sendable, Hashable, Sequence {
+  private var fields: [Field] = []
+
+  /// One metadata field.
+  public struct Field: Sendable, Hashable {
+    /// The name, lower-case.
+    public let name: String
+    /// The value.
+    public let value: String
+  }
+
+  /// Creates empty metadata.
+  public init() {}
+
+  /// Adds a field. Names are lower-cased, as HTTP/2 requires.
+  ///
+  /// Names reserved by HTTP/2 and gRPC (starting with `:` or `grpc-`, and `content-type`, `te`) are refused with
+  /// a precondition failure: sending them would break the call.
+  public mutating func add(_ name: String, _ value: String) {
+    let lower = name.lowercased()
+    precondition(
+      !lower.hasPrefix(":") && !lower.hasPrefix("grpc-") && lower != "content-type" && lower != "te",
+      "metadata name '\(name)' is reserved by gRPC"
+    )
+    fields.append(Field(name: lower, value: value))
+  }
+
+  /// The values of every field with this name, in order.
+  public subscript(name: String) -> [String] {
+    let lower = name.lowercased()
+    return fields.filter { $0.name == lower }.map(\.value)
+  }
+
+  /// Whether there are no fields.
+  public var isEmpty: Bool { fields.isEmpty }
+
+  /// Iterates the fields in order.
+  public func makeIterator() -> IndexingIterator<[Field]> { fields.makeIterator() }
+}

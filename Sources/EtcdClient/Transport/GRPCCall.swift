@@ -1,0 +1,133 @@
+import NIOCore
+
+/// Receives a call's response messages and its end, on the connection's event loop.
+protocol GRPCCallResponder: AnyObject {
+  /// A response message arrived (serialized, without the gRPC prefix).
+  func call(_ call: GRPCCall, received message: [UInt8])
+  /// The call ended. Called exactly once. `error` is set when the failure was found before the call reached a
+  /// stream (no connection could be made, the client closed); otherwise the status and end describe it.
+  func call(
+    _ call: GRPCCall,
+    finished status: GRPCStatus,
+    end: GRPCCallStateMachine.CallEnd,
+    error: EtcdError?
+  )
+}
+
+/// One gRPC call on a connection: the request to send, the state machine of its stream, its deadline.
+///
+/// Created on the caller's thread, then touched only on the connection's event loop: every method below must be
+/// called there. That confinement is what makes the `@unchecked Sendable` below safe: the caller hands the object
+/// to the event loop (through `EventLoop.execute`) and never reads or writes its state itself.
+final class GRPCCall: @unchecked Sendable {
+  /// The method called.
+  let method: RPCMethod
+  /// Metadata to send as header fields.
+  let metadata: ClientMetadata
+  /// When the call must have ended, if it has a deadline.
+  let deadline: NIODeadline?
+  /// Receives the response.
+  let responder: any GRPCCallResponder
+
+  /// The stream's state machine.
+  var machine: GRPCCallStateMachine
+  /// The header block being received.
+  var headerBlock = GRPCHeaderBlock()
+  /// The stream id, once submitted.
+  var streamID: Int32?
+  /// The handler the stream lives on, once submitted.
+  weak var handler: GRPCConnectionHandler?
+
+  /// Request messages not yet handed to nghttp2, framed.
+  var pendingRequest: [GRPCFramedMessage] = []
+  /// How much of `pendingRequest.first` nghttp2 already took.
+  var pendingOffset = 0
+  /// Whether the caller has no more messages to send.
+  var requestComplete: Bool
+  /// Whether END_STREAM was handed to nghttp2.
+  var endStreamSent = false
+  /// Whether nghttp2 is waiting (`.deferred`) for more request bytes.
+  var bodyDeferred = false
+  /// Whether any request byte went to nghttp2.
+  var requestBytesSent = false
+
+  /// The deadline timer, while armed.
+  var deadlineTask: Scheduled<Void>?
+  /// Whether `responder` has been told the end.
+  private(set) var isFinished = false
+
+  /// Creates a call with its first request messages.
+  init(
+    method: RPCMethod,
+    metadata: ClientMetadata,
+    deadline: NIODeadline?,
+    maxReceiveMessageLength: Int,
+    request: [GRPCFramedMessage],
+    requestComplete: Bool,
+    responder: any GRPCCallResponder
+  ) {
+    self.method = method
+    self.metadata = metadata
+    self.deadline = deadline
+    self.responder = responder
+    self.pendingRequest = request
+    self.requestComplete = requestComplete
+    self.machine = GRPCCallStateMachine(
+      configuration: .init(
+        maxReceiveMessageLength: maxReceiveMessageLength,
+        expectsSingleResponse: method.type == .unary || method.type == .clientStream
+      )
+    )
+  }
+
+  /// Whether the call was handed to the event loop (`GRPCConnection.start`); before that, a cancellation is
+  /// only recorded, because the caller may not yet be waiting for the result.
+  var started = false
+  /// Whether the caller cancelled before the call started.
+  var cancelRequested = false
+
+  /// Ends the call: cancels its timer and tells the responder, once.
+  func finish(_ status: GRPCStatus, _ end: GRPCCallStateMachine.CallEnd, error: EtcdError? = nil) {
+    guard !isFinished else { return }
+    isFinished = true
+    deadlineTask?.cancel()
+    deadlineTask = nil
+    responder.call(self, finished: status, end: end, error: error)
+  }
+
+  /// Ends the call with an error found before it reached a stream.
+  func fail(_ error: EtcdError) {
+    finish(error.status, .init(origin: .connection, neverProcessed: true), error: error)
+  }
+
+  /// Copies pending request bytes into `buffer`, as nghttp2's body source.
+  func readBody(into buffer: UnsafeMutableRawBufferPointer) -> NGHTTP2Session.BodyRead {
+    var written = 0
+    while written < buffer.count, let first = pendingRequest.first {
+      let copied = first.framed.withUnsafeBytes { source -> Int in
+        let available = source.count - pendingOffset
+        let count = min(available, buffer.count - written)
+        UnsafeMutableRawBufferPointer(rebasing: buffer[written..<(written + count)])
+          .copyMemory(from: UnsafeRawBufferPointer(rebasing: source[pendingOffset..<(pendingOffset + count)]))
+        return count
+      }
+      written += copied
+      pendingOffset += copied
+      if pendingOffset == first.framed.count {
+        pendingRequest.removeFirst()
+        pendingOffset = 0
+      }
+    }
+    if written > 0 { requestBytesSent = true }
+    let done = pendingRequest.isEmpty && requestComplete
+    if done {
+      endStreamSent = true
+      return .bytes(count: written, endStream: true)
+    }
+    if written == 0 {
+      bodyDeferred = true
+      return .deferred
+    }
+    return .bytes(count: written, endStream: false)
+  }
+}

@@ -1,0 +1,172 @@
+import NIOCore
+import NIOPosix
+
+/// The HTTP/2 connection to one endpoint, made on first use and made again after it was lost.
+///
+/// A call asks for the current connection with `withHandler`; while a connection is being made, calls wait in
+/// a queue and start together once it is up, or fail together with `connectionFailed` naming the endpoint.
+///
+/// All mutable state is touched only on `eventLoop` (every entry point hops there first), which is what makes
+/// the `@unchecked Sendable` safe.
+final class GRPCConnection: @unchecked Sendable {
+  /// Connection settings.
+  struct Settings: Sendable {
+    /// How long one TCP connection attempt may take.
+    var dialTimeout: TimeAmount
+    /// nghttp2 receive windows.
+    var initialStreamWindow: Int32
+    var connectionWindow: Int32
+    /// The `user-agent` header.
+    var userAgent: String
+  }
+
+  /// The endpoint.
+  let endpoint: Endpoint
+  /// The event loop that owns the connection and every call on it.
+  let eventLoop: any EventLoop
+  private let settings: Settings
+
+  private enum State {
+    case idle
+    case connecting([(Result<GRPCConnectionHandler, EtcdError>) -> Void])
+    case ready(any Channel, GRPCConnectionHandler)
+    case closed
+  }
+  private var state: State = .idle
+  /// Channels still open (including draining ones), so `close` can wait for all of them.
+  private var openChannels: [ObjectIdentifier: any Channel] = [:]
+
+  init(endpoint: Endpoint, eventLoop: any EventLoop, settings: Settings) {
+    self.endpoint = endpoint
+    self.eventLoop = eventLoop
+    self.settings = settings
+  }
+
+  /// Calls `body` on the event loop with a live connection handler, connecting first if needed.
+  func withHandler(_ body: @escaping (Result<GRPCConnectionHandler, EtcdError>) -> Void) {
+    eventLoop.assertInEventLoop()
+    switch state {
+    case .ready(_, let handler) where !handler.isDraining:
+      body(.success(handler))
+    case .ready:
+      state = .idle
+      withHandler(body)
+    case .connecting(var waiters):
+      waiters.append(body)
+      state = .connecting(waiters)
+    case .idle:
+      state = .connecting([body])
+      connect()
+    case .closed:
+      body(.failure(EtcdError(
+        code: .clientClosed,
+        status: GRPCStatus(code: .unavailable, message: "the client is closed"),
+        endpoint: endpoint.description
+      )))
+    }
+  }
+
+  private func connect() {
+    let settings = self.settings
+    let endpoint = self.endpoint
+    let handler = GRPCConnectionHandler(
+      endpoint: endpoint,
+      settings: .init(
+        initialStreamWindow: settings.initialStreamWindow,
+        connectionWindow: settings.connectionWindow
+      ),
+      userAgent: settings.userAgent,
+      onClose: { [weak self] handler in self?.handlerClosed(handler) }
+    )
+    // The handler is made here and used only on `eventLoop`, which is also the channel's loop.
+    let boundHandler = NIOLoopBound(handler, eventLoop: eventLoop)
+    let bootstrap = ClientBootstrap(group: eventLoop)
+      .connectTimeout(settings.dialTimeout)
+      .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+      .channelInitializer { channel in
+        channel.eventLoop.makeCompletedFuture {
+          try channel.pipeline.syncOperations.addHandler(boundHandler.value)
+        }
+      }
+    bootstrap.connect(host: endpoint.host, port: endpoint.port).hop(to: eventLoop)
+      .whenComplete { result in
+        self.connectFinished(result, handler: boundHandler.value)
+      }
+  }
+
+  private func connectFinished(_ result: Result<any Channel, any Error>, handler: GRPCConnectionHandler) {
+    guard case .connecting(let waiters) = state else {
+      // Closed while connecting.
+      if case .success(let channel) = result { channel.close(promise: nil) }
+      return
+    }
+    switch result {
+    case .success(let channel):
+      openChannels[ObjectIdentifier(channel)] = channel
+      channel.closeFuture.hop(to: eventLoop).whenComplete { _ in
+        self.openChannels.removeValue(forKey: ObjectIdentifier(channel))
+      }
+      state = .ready(channel, handler)
+      for waiter in waiters { waiter(.success(handler)) }
+    case .failure(let error):
+      state = .idle
+      let failure = EtcdError(
+        code: .connectionFailed,
+        status: GRPCStatus(
+          code: .unavailable,
+          message: "cannot connect to \(endpoint): \(Self.describe(error))"
+        ),
+        endpoint: endpoint.description,
+        cause: error
+      )
+      for waiter in waiters { waiter(.failure(failure)) }
+    }
+  }
+
+  private func handlerClosed(_ handler: GRPCConnectionHandler) {
+    eventLoop.assertInEventLoop()
+    if case .ready(_, let current) = state, current === handler { state = .idle }
+  }
+
+  /// Closes the connection: open calls fail, and this returns once the socket is closed.
+  func close() async {
+    let submitted = eventLoop.submit { () -> [any Channel] in
+      let channels = Array(self.openChannels.values)
+      if case .connecting(let waiters) = self.state {
+        self.state = .closed
+        let failure = EtcdError(
+          code: .clientClosed,
+          status: GRPCStatus(code: .unavailable, message: "the client is closed"),
+          endpoint: self.endpoint.description
+        )
+        for waiter in waiters { waiter(.failure(failure)) }
+      }
+      self.state = .closed
+      for channel in channels {
+        if let handler = try? channel.pipeline.syncOperations.handler(type: GRPCConnectionHandler.self) {
+          handler.close(force: true)
+        } else {
+          channel.close(promise: nil)
+        }
+      }
+      return channels
+    }
+    let channels = (try? await submitted.get()) ?? []
+    for channel in channels {
+      try? await channel.closeFuture.get()
+    }
+  }
+
+  /// A short description of a connect error: NIO's errors are verbose.
+  private static func describe(_ error: any Error) -> String {
+    if let connectError = error as? NIOConnectionError {
+      let causes = connectError.connectionErrors.map { "\($0.error)" }
+      if let first = causes.first { return first }
+      if let dns = connectError.dnsAAAAError ?? connectError.dnsAError { return "\(dns)" }
+    }
+    if error is ChannelError, case ChannelError.connectTimeout(let amount) = error {
+      return "dial timeout after \(amount.nanoseconds / 1_000_000) ms"
+    }
+    return "\(error)"
+  }
+}

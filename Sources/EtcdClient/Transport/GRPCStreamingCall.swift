@@ -1,0 +1,99 @@
+import NIOCore
+
+/// A bidirectional-streaming gRPC call: request messages go out as the caller sends them, response messages
+/// arrive as an `AsyncSequence`.
+///
+/// Ending the response sequence early (the consuming task is cancelled, or the iterator is dropped) resets the
+/// stream with RST_STREAM(CANCEL). Watch and LeaseKeepAlive are built on this.
+///
+/// The call object is touched only on the connection's event loop; the public methods hop there. The stream's
+/// continuation is itself thread-safe. That is what makes the `@unchecked Sendable` safe.
+final class GRPCStreamingCall: GRPCCallResponder, @unchecked Sendable {
+  /// Response messages, serialized, in order. Ends when the call ends: normally after an OK status, otherwise by
+  /// throwing the `EtcdError` the call failed with.
+  let responses: AsyncThrowingStream<[UInt8], any Error>
+  private let continuation: AsyncThrowingStream<[UInt8], any Error>.Continuation
+  private let connection: GRPCConnection
+  private var call: GRPCCall?
+
+  /// Starts a streaming call on `connection`.
+  init(
+    connection: GRPCConnection,
+    method: RPCMethod,
+    metadata: ClientMetadata,
+    deadline: NIODeadline?,
+    maxReceiveMessageLength: Int,
+    firstRequests: [GRPCFramedMessage]
+  ) {
+    self.connection = connection
+    (responses, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+    let call = GRPCCall(
+      method: method,
+      metadata: metadata,
+      deadline: deadline,
+      maxReceiveMessageLength: maxReceiveMessageLength,
+      request: firstRequests,
+      requestComplete: false,
+      responder: self
+    )
+    self.call = call
+    continuation.onTermination = { [connection] termination in
+      guard case .cancelled = termination else { return }
+      connection.eventLoop.execute { connection.cancel(call) }
+    }
+    connection.eventLoop.execute { connection.start(call) }
+  }
+
+  /// Queues a request message.
+  func send(_ message: GRPCFramedMessage) {
+    connection.eventLoop.execute {
+      guard let call = self.call, !call.isFinished else { return }
+      if let handler = call.handler {
+        handler.send(message, on: call)
+      } else {
+        call.pendingRequest.append(message)
+      }
+    }
+  }
+
+  /// Ends the request side (END_STREAM); responses may still arrive.
+  func finishSending() {
+    connection.eventLoop.execute {
+      guard let call = self.call, !call.isFinished else { return }
+      if let handler = call.handler {
+        handler.finishSending(call)
+      } else {
+        call.requestComplete = true
+      }
+    }
+  }
+
+  /// Cancels the call.
+  func cancel() {
+    connection.eventLoop.execute {
+      guard let call = self.call else { return }
+      self.connection.cancel(call)
+    }
+  }
+
+  func call(_ call: GRPCCall, received message: [UInt8]) {
+    continuation.yield(message)
+  }
+
+  func call(
+    _ call: GRPCCall,
+    finished status: GRPCStatus,
+    end: GRPCCallStateMachine.CallEnd,
+    error: EtcdError?
+  ) {
+    self.call = nil
+    if status.code == .ok {
+      continuation.finish()
+    } else {
+      continuation.finish(
+        throwing: error
+          ?? EtcdError(status: status, origin: end.origin, endpoint: connection.endpoint.description)
+      )
+    }
+  }
+}
