@@ -74,6 +74,11 @@ public final class EtcdClient: Sendable {
     }
   }
 
+  /// How many connection attempts the client made, over all endpoints.
+  var connectAttempts: Int {
+    connections.reduce(0) { $0 + $1.connectAttempts.load(ordering: .relaxed) }
+  }
+
   // MARK: - Calls
 
   /// The connection the next call goes to: round robin over the endpoints.

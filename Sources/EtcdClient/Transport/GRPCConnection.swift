@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// The HTTP/2 connection to one endpoint, made on first use and made again after it was lost.
 ///
@@ -33,6 +34,8 @@ final class GRPCConnection: @unchecked Sendable {
     case closed
   }
   private var state: State = .idle
+  /// How many connection attempts were made; tests read it to prove that calls reuse one connection.
+  let connectAttempts = Atomic<Int>(0)
   /// Channels still open (including draining ones), so `close` can wait for all of them.
   private var openChannels: [ObjectIdentifier: any Channel] = [:]
 
@@ -67,6 +70,7 @@ final class GRPCConnection: @unchecked Sendable {
   }
 
   private func connect() {
+    connectAttempts.add(1, ordering: .relaxed)
     let settings = self.settings
     let endpoint = self.endpoint
     let handler = GRPCConnectionHandler(

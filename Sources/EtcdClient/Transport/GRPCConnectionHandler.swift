@@ -119,8 +119,10 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
       )
       return
     }
-    var fields = commonFields
-    fields.append((":path", call.method.path))
+    // Pseudo-header fields must come first (RFC 9113, 8.3).
+    var fields: [(String, String)] = [(":path", call.method.path)]
+    fields.reserveCapacity(commonFields.count + 2)
+    fields.append(contentsOf: commonFields)
     if let deadline = call.deadline {
       let remaining = deadline.uptimeNanoseconds.subtractingReportingOverflow(
         NIODeadline.now().uptimeNanoseconds

@@ -1,0 +1,264 @@
+import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// A real etcd cluster for tests: `etcd` processes on free loopback ports, each in a temporary data directory
+/// (under /dev/shm when it exists), started with `--unsafe-no-fsync` so tests run fast, stopped by PID.
+///
+/// Set `ETCD_BINARY` to choose the binary (default: `etcd` on PATH).
+final class EtcdTestCluster: Sendable {
+  /// One member of the cluster.
+  final class Member: Sendable {
+    let name: String
+    let clientPort: Int
+    let peerPort: Int
+    let dataDirectory: String
+    private let process = Mutex<pid_t?>(nil)
+
+    init(name: String, clientPort: Int, peerPort: Int, dataDirectory: String) {
+      self.name = name
+      self.clientPort = clientPort
+      self.peerPort = peerPort
+      self.dataDirectory = dataDirectory
+    }
+
+    /// `127.0.0.1:port` of the client URL.
+    var endpoint: String { "127.0.0.1:\(clientPort)" }
+    var clientURL: String { "http://127.0.0.1:\(clientPort)" }
+    var peerURL: String { "http://127.0.0.1:\(peerPort)" }
+    /// The PID while running.
+    var pid: pid_t? { process.withLock { $0 } }
+
+    fileprivate func start(binary: String, initialCluster: String, clusterState: String, extra: [String]) throws {
+      let arguments = [
+        binary,
+        "--name", name,
+        "--data-dir", dataDirectory + "/data",
+        "--listen-client-urls", clientURL,
+        "--advertise-client-urls", clientURL,
+        "--listen-peer-urls", peerURL,
+        "--initial-advertise-peer-urls", peerURL,
+        "--initial-cluster", initialCluster,
+        "--initial-cluster-state", clusterState,
+        "--initial-cluster-token", "swift-test-\(getpid())",
+        "--unsafe-no-fsync",
+        "--logger", "zap",
+        "--log-outputs", dataDirectory + "/etcd.log",
+      ] + extra
+      let pid = try spawn(arguments, logFile: dataDirectory + "/stdout.log")
+      process.withLock { $0 = pid }
+    }
+
+    /// Sends `signal` to the member's process.
+    func signal(_ signal: Int32) {
+      if let pid { Glibc.kill(pid, signal) }
+    }
+
+    /// Kills the member (SIGKILL) and waits for it to exit.
+    func kill() {
+      guard let pid = process.withLock({ pid in defer { pid = nil }; return pid }) else { return }
+      Glibc.kill(pid, SIGKILL)
+      var status: Int32 = 0
+      waitpid(pid, &status, 0)
+    }
+
+    /// Stops the member (SIGTERM, then SIGKILL after 10 s) and waits for it to exit.
+    func stop() {
+      guard let pid = process.withLock({ pid in defer { pid = nil }; return pid }) else { return }
+      Glibc.kill(pid, SIGCONT)
+      Glibc.kill(pid, SIGTERM)
+      var status: Int32 = 0
+      for _ in 0..<200 {
+        if waitpid(pid, &status, WNOHANG) == pid { return }
+        usleep(50_000)
+      }
+      Glibc.kill(pid, SIGKILL)
+      waitpid(pid, &status, 0)
+    }
+  }
+
+  let members: [Member]
+  private let binary: String
+  private let root: String
+  private let extraArguments: [String]
+
+  /// The client endpoints of every member.
+  var endpoints: [String] { members.map(\.endpoint) }
+
+  /// Starts a cluster of `size` members and waits until each answers on its client port.
+  init(size: Int = 1, extraArguments: [String] = []) async throws {
+    let binary = ProcessInfo.processInfo.environment["ETCD_BINARY"] ?? "etcd"
+    let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
+    let root = base + "/etcd-swift-test-\(getpid())-\(UUID().uuidString.prefix(8))"
+    try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    var members: [Member] = []
+    for index in 0..<size {
+      let directory = root + "/m\(index)"
+      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+      members.append(
+        Member(
+          name: "m\(index)",
+          clientPort: try freeLoopbackPort(),
+          peerPort: try freeLoopbackPort(),
+          dataDirectory: directory
+        )
+      )
+    }
+    self.members = members
+    self.binary = binary
+    self.root = root
+    self.extraArguments = extraArguments
+    for member in members { try start(member, state: "new") }
+    for member in members { try await waitUntilServing(member) }
+  }
+
+  private var initialCluster: String {
+    members.map { "\($0.name)=\($0.peerURL)" }.joined(separator: ",")
+  }
+
+  private func start(_ member: Member, state: String) throws {
+    try member.start(
+      binary: binary,
+      initialCluster: initialCluster,
+      clusterState: state,
+      extra: extraArguments
+    )
+  }
+
+  /// Starts a stopped or killed member again, with its data, and waits until it serves.
+  func restart(_ member: Member) async throws {
+    try start(member, state: "existing")
+    try await waitUntilServing(member)
+  }
+
+  /// Waits (at most 30 s) until the member's client port accepts connections and etcd answers its health
+  /// check.
+  func waitUntilServing(_ member: Member) async throws {
+    let deadline = ContinuousClock.now + .seconds(30)
+    while ContinuousClock.now < deadline {
+      if member.pid == nil { break }
+      if isHealthy(port: member.clientPort) { return }
+      try await Task.sleep(for: .milliseconds(50))
+    }
+    let log = (try? String(contentsOfFile: member.dataDirectory + "/etcd.log", encoding: .utf8)) ?? ""
+    throw FixtureError("etcd member \(member.name) did not become healthy; log tail:\n\(log.suffix(2000))")
+  }
+
+  /// Stops every member and removes the data.
+  func stop() {
+    for member in members { member.stop() }
+    try? FileManager.default.removeItem(atPath: root)
+  }
+
+  deinit {
+    for member in members { member.stop() }
+    try? FileManager.default.removeItem(atPath: root)
+  }
+}
+
+struct FixtureError: Error, CustomStringConvertible {
+  let description: String
+  init(_ description: String) { self.description = description }
+}
+
+/// Runs `body` with a fresh single-member cluster and stops it afterwards.
+func withEtcd<T>(
+  size: Int = 1,
+  extraArguments: [String] = [],
+  _ body: (EtcdTestCluster) async throws -> T
+) async throws -> T {
+  let cluster = try await EtcdTestCluster(size: size, extraArguments: extraArguments)
+  defer { cluster.stop() }
+  return try await body(cluster)
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago.
+func freeLoopbackPort() throws -> Int {
+  let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+  guard fd >= 0 else { throw FixtureError("socket() failed") }
+  defer { close(fd) }
+  var address = sockaddr_in()
+  address.sin_family = sa_family_t(AF_INET)
+  address.sin_port = 0
+  address.sin_addr.s_addr = inet_addr("127.0.0.1")
+  var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+  let bound = withUnsafePointer(to: &address) {
+    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+  }
+  guard bound == 0 else { throw FixtureError("bind() failed") }
+  let named = withUnsafeMutablePointer(to: &address) {
+    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+  }
+  guard named == 0 else { throw FixtureError("getsockname() failed") }
+  return Int(UInt16(bigEndian: address.sin_port))
+}
+
+/// Whether `GET /health` on the port answers `"health":"true"` (etcd's own health endpoint).
+private func isHealthy(port: Int) -> Bool {
+  let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+  guard fd >= 0 else { return false }
+  defer { close(fd) }
+  var timeout = timeval(tv_sec: 1, tv_usec: 0)
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+  var address = sockaddr_in()
+  address.sin_family = sa_family_t(AF_INET)
+  address.sin_port = in_port_t(UInt16(port).bigEndian)
+  address.sin_addr.s_addr = inet_addr("127.0.0.1")
+  let connected = withUnsafePointer(to: &address) {
+    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+      connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+    }
+  }
+  guard connected == 0 else { return false }
+  let request = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+  _ = request.withCString { send(fd, $0, strlen($0), 0) }
+  var response = [UInt8](repeating: 0, count: 4096)
+  var total = 0
+  while total < response.count {
+    let n = response.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + total, $0.count - total, 0) }
+    if n <= 0 { break }
+    total += n
+  }
+  return String(decoding: response[..<total], as: UTF8.self).contains("\"health\":\"true\"")
+}
+
+/// Starts a process with stdout and stderr sent to `logFile`; returns its PID.
+func spawn(_ arguments: [String], logFile: String) throws -> pid_t {
+  var actions = posix_spawn_file_actions_t()
+  posix_spawn_file_actions_init(&actions)
+  defer { posix_spawn_file_actions_destroy(&actions) }
+  posix_spawn_file_actions_addopen(&actions, 1, logFile, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+  posix_spawn_file_actions_adddup2(&actions, 1, 2)
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+  var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+  defer { for pointer in argv { free(pointer) } }
+  var pid: pid_t = 0
+  let result = posix_spawnp(&pid, arguments[0], &actions, nil, &argv, environ)
+  guard result == 0 else {
+    throw FixtureError("cannot start \(arguments[0]): \(String(cString: strerror(result)))")
+  }
+  return pid
+}
+
+/// Runs a command to completion (bounded by `timeout`), returning its exit status and standard output.
+func run(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(30))
+  throws -> (status: Int32, output: String)
+{
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+  process.arguments = arguments
+  var env = ProcessInfo.processInfo.environment
+  for (key, value) in environment { env[key] = value }
+  process.environment = env
+  let pipe = Pipe()
+  process.standardOutput = pipe
+  process.standardError = pipe
+  try process.run()
+  let data = pipe.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  _ = timeout
+  return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
