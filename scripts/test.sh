@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs every test: unit tests, integration tests against real etcd processes, and the check that the
+# generated protobuf code matches Protos/. Installs the Debian packages it needs first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-deps.sh
+bash scripts/generate-protos.sh --check
+swift build --build-tests
+swift test --skip-build
