@@ -2,6 +2,10 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 /// The HTTP/2 connection to one endpoint, made on first use and made again after it was lost.
 ///
 /// A call asks for the current connection with `withHandler`; while a connection is being made, calls wait in
@@ -164,9 +168,11 @@ final class GRPCConnection: @unchecked Sendable {
   /// A short description of a connect error: NIO's errors are verbose.
   private static func describe(_ error: any Error) -> String {
     if let connectError = error as? NIOConnectionError {
-      let causes = connectError.connectionErrors.map { "\($0.error)" }
-      if let first = causes.first { return first }
+      if let first = connectError.connectionErrors.first { return describe(first.error) }
       if let dns = connectError.dnsAAAAError ?? connectError.dnsAError { return "\(dns)" }
+    }
+    if let ioError = error as? IOError {
+      return "\(String(cString: strerror(ioError.errnoCode))) (errno \(ioError.errnoCode))"
     }
     if error is ChannelError, case ChannelError.connectTimeout(let amount) = error {
       return "dial timeout after \(amount.nanoseconds / 1_000_000) ms"
