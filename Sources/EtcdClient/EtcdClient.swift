@@ -168,7 +168,7 @@ public final class EtcdClient: Sendable {
       metadata: ClientMetadata(),
       deadline: nil,
       maxReceiveMessageLength: configuration.maxReceiveMessageSize,
-      firstRequests: []
+      interceptors: configuration.interceptors
     )
   }
 

@@ -118,6 +118,46 @@ struct InteropAndInterceptorTests {
     }
   }
 
+  @Test func streamingCallsPassThroughInterceptors() async throws {
+    try await withEtcd { etcd in
+      let recorder = RecordingInterceptor()
+      var configuration = EtcdClient.Configuration(endpoints: etcd.endpoints)
+      configuration.interceptors = [recorder]
+      let client = try EtcdClient(configuration: configuration)
+      defer { Task { await client.close() } }
+
+      let stream = try client.bidirectionalStream(RPCMethod.Watch.watch)
+      var request = Etcdserverpb_WatchRequest()
+      var create = Etcdserverpb_WatchCreateRequest()
+      create.key = Data("s".utf8)
+      request.createRequest = create
+      let framed = try client.frame(request)
+      stream.send(framed)
+      var iterator = stream.responses.makeAsyncIterator()
+      _ = try #require(await iterator.next())  // created
+      try await client.put("s", "1")
+      _ = try #require(await iterator.next())  // the event
+      stream.cancel()
+      do {
+        while try await iterator.next() != nil {}
+        Issue.record("a cancelled stream must end with an error")
+      } catch let error as EtcdError {
+        #expect(error.code == .cancelled)
+      }
+      let watchEvents = recorder.events.filter {
+        switch $0 {
+        case .started(let method, _), .sent(let method, _), .received(let method, _),
+          .finished(let method, _, _):
+          method == "/etcdserverpb.Watch/Watch"
+        }
+      }
+      #expect(watchEvents.count == 5, "\(watchEvents)")
+      #expect(watchEvents.first == .started(method: "/etcdserverpb.Watch/Watch", endpoint: etcd.endpoints[0]))
+      #expect(watchEvents[1] == .sent(method: "/etcdserverpb.Watch/Watch", size: framed.count))
+      #expect(watchEvents.last == .finished(method: "/etcdserverpb.Watch/Watch", code: .cancelled, error: .cancelled))
+    }
+  }
+
   @Test func unavailableServerCountsAsUnavailable() async throws {
     let recorder = RecordingInterceptor()
     var configuration = EtcdClient.Configuration(endpoints: ["127.0.0.1:\(try freeLoopbackPort())"])

@@ -1,9 +1,10 @@
 /// Sees every RPC the client makes: its start, each message sent and received with its size, and its end.
 ///
 /// Interceptors are configured on the client (`EtcdClient.Configuration.interceptors`) and called in that order
-/// at start, in reverse order at the end. Every hook runs on the calling task, never on the event loop, so a
-/// hook may take the time it needs without delaying other calls' I/O, but it is on the call's path: keep it
-/// cheap. A client with no interceptors does none of this work.
+/// at start, in reverse order at the end. For unary calls every hook runs on the calling task, never on the
+/// event loop. For streaming calls (Watch, LeaseKeepAlive) the start and each sent message are seen on the
+/// sender's task, and each received message and the end on the connection's event loop as they happen, so
+/// hooks must be quick: they are on the call's path. A client with no interceptors does none of this work.
 ///
 /// Every method has an empty default, so an interceptor implements only what it needs:
 ///

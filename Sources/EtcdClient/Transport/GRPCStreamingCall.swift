@@ -15,24 +15,43 @@ final class GRPCStreamingCall: GRPCCallResponder, @unchecked Sendable {
   private let continuation: AsyncThrowingStream<[UInt8], any Error>.Continuation
   private let connection: GRPCConnection
   private var call: GRPCCall?
+  /// The interceptors and the call's information for them; empty when the client has none.
+  private let interceptors: [any ClientInterceptor]
+  private let info: ClientCallInfo?
 
   /// Starts a streaming call on `connection`.
+  ///
+  /// Interceptors see the start and each sent message on the caller's thread, and each received message and
+  /// the end on the connection's event loop, as they happen.
   init(
     connection: GRPCConnection,
     method: RPCMethod,
     metadata: ClientMetadata,
     deadline: NIODeadline?,
     maxReceiveMessageLength: Int,
-    firstRequests: [GRPCFramedMessage]
+    interceptors: [any ClientInterceptor]
   ) {
     self.connection = connection
+    self.interceptors = interceptors
+    var metadata = metadata
+    if interceptors.isEmpty {
+      info = nil
+    } else {
+      let info = ClientCallInfo(
+        method: method,
+        endpoint: connection.endpoint.description,
+        startTime: .now
+      )
+      for interceptor in interceptors { interceptor.callStarted(info, metadata: &metadata) }
+      self.info = info
+    }
     (responses, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
     let call = GRPCCall(
       method: method,
       metadata: metadata,
       deadline: deadline,
       maxReceiveMessageLength: maxReceiveMessageLength,
-      request: firstRequests,
+      request: [],
       requestComplete: false,
       responder: self
     )
@@ -46,6 +65,9 @@ final class GRPCStreamingCall: GRPCCallResponder, @unchecked Sendable {
 
   /// Queues a request message.
   func send(_ message: GRPCFramedMessage) {
+    if let info {
+      for interceptor in interceptors { interceptor.messageSent(info, size: message.count) }
+    }
     connection.eventLoop.execute {
       guard let call = self.call, !call.isFinished else { return }
       if let handler = call.handler {
@@ -77,6 +99,9 @@ final class GRPCStreamingCall: GRPCCallResponder, @unchecked Sendable {
   }
 
   func call(_ call: GRPCCall, received message: [UInt8]) {
+    if let info {
+      for interceptor in interceptors { interceptor.messageReceived(info, size: message.count) }
+    }
     continuation.yield(message)
   }
 
@@ -87,13 +112,22 @@ final class GRPCStreamingCall: GRPCCallResponder, @unchecked Sendable {
     error: EtcdError?
   ) {
     self.call = nil
-    if status.code == .ok {
-      continuation.finish()
-    } else {
-      continuation.finish(
-        throwing: error
-          ?? EtcdError(status: status, origin: end.origin, endpoint: connection.endpoint.description)
+    let failure =
+      status.code == .ok
+      ? nil
+      : error ?? EtcdError(status: status, origin: end.origin, endpoint: connection.endpoint.description)
+    if let info {
+      let outcome = ClientCallOutcome(
+        status: status,
+        error: failure,
+        duration: info.startTime.duration(to: .now)
       )
+      for interceptor in interceptors.reversed() { interceptor.callFinished(info, outcome: outcome) }
+    }
+    if let failure {
+      continuation.finish(throwing: failure)
+    } else {
+      continuation.finish()
     }
   }
 }
