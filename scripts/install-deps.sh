@@ -6,7 +6,7 @@
 set -euo pipefail
 
 packages=(libnghttp2-dev libmicrohttpd-dev zlib1g-dev pkg-config etcd-server etcd-client prometheus
-  protobuf-compiler)
+  protobuf-compiler curl)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -22,6 +22,8 @@ public final class EtcdClient: Sendable {
   private let next = Atomic<Int>(0)
   private let closed = Atomic<Bool>(false)
   private let framer: GRPCMessageFramer
+  /// The shared Watch streams' owners, made on first use: [false] plain, [true] with `requireLeader`.
+  private let watchHubs = Mutex<[Bool: WatchStreamHub]>([:])
 
   /// Creates a client. Connections are made on first use, so this does no I/O.
   ///
@@ -69,6 +71,7 @@ public final class EtcdClient: Sendable {
   /// this returns once every connection's socket is closed. Calling it again does nothing.
   public func close() async {
     guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+    for hub in existingWatchHubs() { await hub.shutdown() }
     for connection in connections {
       await connection.close()
     }
@@ -158,14 +161,32 @@ public final class EtcdClient: Sendable {
     }
   }
 
+  /// The watch hub for watchers with or without `requireLeader`; nil once the client is closed.
+  func watchHub(requireLeader: Bool) -> WatchStreamHub? {
+    guard !closed.load(ordering: .relaxed) else { return nil }
+    return watchHubs.withLock { hubs in
+      if let hub = hubs[requireLeader] { return hub }
+      let hub = WatchStreamHub(client: self, requireLeader: requireLeader)
+      hubs[requireLeader] = hub
+      return hub
+    }
+  }
+
+  func existingWatchHubs() -> [WatchStreamHub] {
+    watchHubs.withLock { Array($0.values) }
+  }
+
   /// Opens a bidirectional stream (Watch, LeaseKeepAlive) with no deadline.
-  func bidirectionalStream(_ method: RPCMethod) throws(EtcdError) -> GRPCStreamingCall {
+  func bidirectionalStream(
+    _ method: RPCMethod,
+    metadata: ClientMetadata = ClientMetadata()
+  ) throws(EtcdError) -> GRPCStreamingCall {
     guard !closed.load(ordering: .relaxed) else { throw clientClosedError }
     let connection = nextConnection()
     return GRPCStreamingCall(
       connection: connection,
       method: method,
-      metadata: ClientMetadata(),
+      metadata: metadata,
       deadline: nil,
       maxReceiveMessageLength: configuration.maxReceiveMessageSize,
       interceptors: configuration.interceptors

@@ -194,6 +194,8 @@ public struct EtcdError: Error, Sendable, CustomStringConvertible {
   public var endpoint: String?
   /// The underlying error, when there is one (a socket error, a protobuf decoding error).
   public var cause: (any Error)?
+  /// For `.compacted` errors of a watch: the store's compact revision. A new watch can start from it.
+  public var compactRevision: Int64?
 
   /// Creates an error.
   public init(code: Code, status: GRPCStatus, endpoint: String? = nil, cause: (any Error)? = nil) {

@@ -1,0 +1,98 @@
+/// The responses of one watcher, in revision order.
+///
+/// Iterate it with `for try await`. It ends by throwing an `EtcdError` when the watch cannot go on
+/// (`.compacted`, with `compactRevision` set, when its start revision was compacted; `.clientClosed`; `.noLeader`
+/// with `requireLeader`). A broken stream or connection does not end it: the watcher is created again from the
+/// first revision it has not delivered. Leaving the loop, or cancelling the iterating Task, cancels the watcher
+/// on the server and nothing else.
+public struct WatchSequence: AsyncSequence, Sendable {
+  /// The element type.
+  public typealias Element = WatchResponse
+
+  let responses: AsyncThrowingStream<WatchResponse, any Error>
+
+  /// Creates an iterator.
+  public func makeAsyncIterator() -> Iterator {
+    Iterator(base: responses.makeAsyncIterator())
+  }
+
+  /// Iterates a watcher's responses.
+  public struct Iterator: AsyncIteratorProtocol {
+    var base: AsyncThrowingStream<WatchResponse, any Error>.AsyncIterator
+
+    /// The next response; nil after the watcher ended normally.
+    /// - Throws: `EtcdError`.
+    public mutating func next() async throws -> WatchResponse? {
+      try await base.next()
+    }
+  }
+}
+
+extension EtcdClient {
+  /// Watches a key or a range of keys.
+  ///
+  /// All watchers of a client share one Watch stream (and those with `requireLeader` a second one), as clientv3
+  /// does.
+  ///
+  /// ```swift
+  /// for try await response in client.watch("config/", options: .prefix) {
+  ///   for event in response.events {
+  ///     print(event.type, event.kv.keyString, event.kv.valueString, event.kv.modRevision)
+  ///   }
+  /// }
+  /// ```
+  public func watch(_ key: some EtcdBytesConvertible, options: WatchOptions = .init()) -> WatchSequence {
+    let (key, rangeEnd) = options.range.encode(key: key.etcdBytes)
+    let request = WatchStreamStateMachine.CreateRequest(
+      key: key,
+      rangeEnd: rangeEnd,
+      startRevision: options.startRevision,
+      prevKV: options.prevKV,
+      progressNotify: options.progressNotify,
+      filterPuts: options.filterPuts,
+      filterDeletes: options.filterDeletes,
+      fragment: options.fragment
+    )
+    let (responses, consumer) = AsyncThrowingStream<WatchResponse, any Error>.makeStream()
+    guard let hub = watchHub(requireLeader: options.requireLeader) else {
+      consumer.finish(throwing: EtcdError.clientClosedError)
+      return WatchSequence(responses: responses)
+    }
+    let registered = WatcherRegistration()
+    consumer.onTermination = { termination in
+      guard case .cancelled = termination else { return }
+      Task {
+        if let id = await registered.cancel() { await hub.cancel(id) }
+      }
+    }
+    Task {
+      let id = await hub.add(request, consumer: consumer)
+      if let id, await registered.set(id) { await hub.cancel(id) }
+    }
+    return WatchSequence(responses: responses)
+  }
+
+  /// Asks the server to send a progress notification to every watcher (etcd's `RequestProgress`): an empty
+  /// response whose header revision every watcher has caught up with.
+  public func requestWatchProgress() async throws(EtcdError) {
+    for hub in existingWatchHubs() { try await hub.requestProgress() }
+  }
+}
+
+/// Pairs a watcher's id, known once the hub registered it, with a cancellation that may come first.
+actor WatcherRegistration {
+  private var id: WatchStreamStateMachine.WatcherID?
+  private var cancelled = false
+
+  /// Records the id; returns true when the consumer was already cancelled (the caller cancels the watcher).
+  func set(_ id: WatchStreamStateMachine.WatcherID) -> Bool {
+    self.id = id
+    return cancelled
+  }
+
+  /// Records the cancellation; returns the id to cancel when it is already known.
+  func cancel() -> WatchStreamStateMachine.WatcherID? {
+    cancelled = true
+    return id
+  }
+}
