@@ -43,9 +43,21 @@ let package = Package(
       ],
       swiftSettings: strictSwift6
     ),
+    // libmicrohttpd, the /metrics HTTP server (Debian: libmicrohttpd-dev).
+    .systemLibrary(
+      name: "CMicroHTTPD",
+      pkgConfig: "libmicrohttpd",
+      providers: [.apt(["libmicrohttpd-dev"])]
+    ),
+    // zlib, for gzip-compressed scrapes (Debian: zlib1g-dev).
+    .systemLibrary(
+      name: "CZlib",
+      pkgConfig: "zlib",
+      providers: [.apt(["zlib1g-dev"])]
+    ),
     .target(
       name: "EtcdMetrics",
-      dependencies: ["EtcdClient"],
+      dependencies: ["EtcdClient", "CMicroHTTPD", "CZlib"],
       swiftSettings: strictSwift6
     ),
     .executableTarget(
@@ -60,6 +72,11 @@ let package = Package(
     .testTarget(
       name: "EtcdClientTests",
       dependencies: ["EtcdClient"],
+      swiftSettings: strictSwift6
+    ),
+    .testTarget(
+      name: "EtcdMetricsTests",
+      dependencies: ["EtcdMetrics", "CZlib"],
       swiftSettings: strictSwift6
     ),
     .testTarget(

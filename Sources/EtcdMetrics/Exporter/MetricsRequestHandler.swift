@@ -1,0 +1,114 @@
+import Synchronization
+
+/// The parts of an HTTP request that routing needs.
+struct ExporterRequest: Sendable, Equatable {
+  /// The method, e.g. `GET`.
+  var method: String
+  /// The path without the query string.
+  var path: String
+  /// The `Accept` header, if present.
+  var accept: String? = nil
+  /// The `Accept-Encoding` header, if present.
+  var acceptEncoding: String? = nil
+}
+
+/// A complete HTTP response.
+struct ExporterResponse: Sendable, Equatable {
+  /// The status code.
+  var status: Int
+  /// Header fields other than `Content-Length` (which the HTTP layer adds).
+  var headers: [ExporterHeader]
+  /// The body.
+  var body: [UInt8]
+
+  init(status: Int, headers: [ExporterHeader] = [], body: [UInt8]) {
+    self.status = status
+    self.headers = headers
+    self.body = body
+  }
+
+  init(status: Int, text: String, headers: [ExporterHeader] = []) {
+    self.init(
+      status: status,
+      headers: [ExporterHeader(name: "Content-Type", value: "text/plain; charset=utf-8")] + headers,
+      body: Array(text.utf8))
+  }
+
+  /// The value of the first header field of this name (case-insensitive).
+  func header(_ name: String) -> String? {
+    headers.first { $0.name.lowercased() == name.lowercased() }?.value
+  }
+}
+
+/// One HTTP header field.
+struct ExporterHeader: Sendable, Equatable {
+  var name: String
+  var value: String
+}
+
+/// Routes requests to the metrics and health endpoints: everything the server does except I/O.
+///
+/// Called concurrently from the HTTP server's threads. The in-flight limit is an atomic counter:
+/// past ``MetricsServer/Configuration/maxRequestsInFlight`` concurrent scrapes, a scrape gets 503
+/// at once, as with promhttp's `MaxRequestsInFlight`.
+final class MetricsRequestHandler: Sendable {
+  private let registry: MetricsRegistry
+  private let configuration: MetricsServer.Configuration
+  private let instruments: MetricsServerInstruments?
+  private let inFlight = Atomic<Int>(0)
+
+  init(registry: MetricsRegistry, configuration: MetricsServer.Configuration) {
+    self.registry = registry
+    self.configuration = configuration
+    self.instruments =
+      configuration.instrumentsItself ? MetricsServerInstruments(registry: registry) : nil
+  }
+
+  func handle(_ request: ExporterRequest) -> ExporterResponse {
+    let isRead = request.method == "GET" || request.method == "HEAD"
+    switch request.path {
+    case configuration.metricsPath:
+      guard isRead else { return Self.methodNotAllowed }
+      return scrape(request)
+    case configuration.healthPath:
+      guard isRead else { return Self.methodNotAllowed }
+      return ExporterResponse(status: 200, text: "ok\n")
+    default:
+      return ExporterResponse(status: 404, text: "404 page not found\n")
+    }
+  }
+
+  private static let methodNotAllowed = ExporterResponse(
+    status: 405, text: "405 method not allowed\n",
+    headers: [ExporterHeader(name: "Allow", value: "GET, HEAD")])
+
+  private func scrape(_ request: ExporterRequest) -> ExporterResponse {
+    let limit = configuration.maxRequestsInFlight
+    let current = inFlight.wrappingAdd(1, ordering: .relaxed).newValue
+    defer { inFlight.wrappingSubtract(1, ordering: .relaxed) }
+    if limit > 0 && current > limit {
+      instruments?.unavailable.increment()
+      return ExporterResponse(
+        status: 503,
+        text: "Limit of concurrent requests reached (\(limit)), try again later.\n")
+    }
+    instruments?.inFlight.increment()
+    defer { instruments?.inFlight.decrement() }
+    let clock = ContinuousClock()
+    let start = clock.now
+    configuration.testingHookBeforeScrape?()
+
+    let format = ExpositionFormat.negotiate(accept: request.accept)
+    var body = registry.exposition(format: format)
+    var headers = [ExporterHeader(name: "Content-Type", value: format.contentType)]
+    if configuration.enableGzip, AcceptHeader.acceptsEncoding(request.acceptEncoding, "gzip"),
+      let compressed = Gzip.compress(body)
+    {
+      body = compressed
+      headers.append(ExporterHeader(name: "Content-Encoding", value: "gzip"))
+    }
+    instruments?.duration.observe(clock.now - start)
+    instruments?.ok.increment()
+    return ExporterResponse(status: 200, headers: headers, body: body)
+  }
+}

@@ -1,0 +1,121 @@
+import Synchronization
+
+/// Serves a registry over HTTP for Prometheus: `GET /metrics` and `GET /healthz`.
+///
+/// Built on libmicrohttpd with its own threads (``Configuration/threadCount``, each with an epoll
+/// loop), so scrapes never run on Swift's cooperative pool. A scrape negotiates the format from its
+/// `Accept` header (OpenMetrics 1.0 or text 0.0.4), is gzipped when `Accept-Encoding` allows it,
+/// and past ``Configuration/maxRequestsInFlight`` concurrent scrapes gets 503. Other paths get 404;
+/// methods other than GET and HEAD on the served paths get 405. The server records
+/// `promhttp_metric_handler_requests_total{code}`, `..._requests_in_flight` and
+/// `..._request_duration_seconds` in the registry it serves.
+///
+/// ```swift
+/// let registry = MetricsRegistry()
+/// let server = MetricsServer(
+///   registry: registry, configuration: .init(host: "0.0.0.0", port: 9090))
+/// try await server.run()  // until the task is cancelled
+/// ```
+///
+/// Or, without structured concurrency: ``start()``, read ``port``, later ``stop()``.
+public final class MetricsServer: Sendable {
+  /// The configuration the server was created with.
+  public let configuration: Configuration
+  private let handler: MetricsRequestHandler
+  private let state = Mutex(State())
+
+  private struct State: ~Copyable {
+    enum Phase {
+      case idle
+      case running(MicroHTTPDServer)
+      case stopped
+    }
+
+    var phase: Phase = .idle
+    /// `run()` calls waiting for the server to stop.
+    var waiters: [CheckedContinuation<Void, Never>] = []
+  }
+
+  /// Creates a server; nothing listens until ``start()`` or ``run()``.
+  ///
+  /// Registers the server's own metrics in `registry` unless
+  /// ``Configuration/instrumentsItself`` is false (servers sharing a registry share them).
+  ///
+  /// - Parameters:
+  ///   - registry: The registry to serve.
+  ///   - configuration: The address and knobs.
+  public init(registry: MetricsRegistry, configuration: Configuration) {
+    self.configuration = configuration
+    self.handler = MetricsRequestHandler(registry: registry, configuration: configuration)
+  }
+
+  deinit {
+    stop()
+  }
+
+  /// Binds the address and starts serving.
+  ///
+  /// - Throws: ``MetricsServerError``: `.invalidAddress`, `.startFailed` (e.g. the port is in use),
+  ///   or `.alreadyStarted` if the server was started before.
+  public func start() throws(MetricsServerError) {
+    try state.withLock { (state) throws(MetricsServerError) in
+      guard case .idle = state.phase else {
+        throw MetricsServerError(code: .alreadyStarted, message: "a server starts only once")
+      }
+      let seconds = configuration.connectionTimeout.components.seconds
+      let server = try MicroHTTPDServer(
+        host: configuration.host, port: configuration.port,
+        options: .init(
+          threadCount: configuration.threadCount, maxConnections: configuration.maxConnections,
+          connectionTimeoutSeconds: Int(clamping: seconds)),
+        handler: { [handler] request in handler.handle(request) })
+      state.phase = .running(server)
+    }
+  }
+
+  /// The port the server listens on while it runs (the chosen one when configured with port 0).
+  public var port: Int? {
+    state.withLock { state in
+      if case .running(let server) = state.phase { return server.port }
+      return nil
+    }
+  }
+
+  /// Stops listening, closes connections and waits for requests being served. Idempotent; a
+  /// stopped server cannot be started again.
+  public func stop() {
+    let (server, waiters) = state.withLock {
+      state -> (MicroHTTPDServer?, [CheckedContinuation<Void, Never>]) in
+      var server: MicroHTTPDServer? = nil
+      if case .running(let running) = state.phase { server = running }
+      state.phase = .stopped
+      let waiters = state.waiters
+      state.waiters = []
+      return (server, waiters)
+    }
+    server?.stop()
+    for waiter in waiters { waiter.resume() }
+  }
+
+  /// Starts the server and serves until the calling task is cancelled or ``stop()`` is called.
+  ///
+  /// - Throws: ``MetricsServerError`` if the server cannot start.
+  public func run() async throws {
+    try start()
+    await withTaskCancellationHandler {
+      await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        let stopped = state.withLock { state in
+          if case .running = state.phase {
+            state.waiters.append(continuation)
+            return false
+          }
+          return true
+        }
+        if stopped { continuation.resume() }
+      }
+    } onCancel: {
+      stop()
+    }
+    stop()
+  }
+}

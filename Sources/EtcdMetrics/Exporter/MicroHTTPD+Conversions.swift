@@ -1,0 +1,46 @@
+internal import CMicroHTTPD
+
+// Conversions between libmicrohttpd's C enums, flags and option items and Swift values, kept beside
+// MicroHTTPDServer.swift, the wrapper that uses them.
+
+extension MHD_Result {
+  init(_ success: Bool) {
+    self = success ? .YES : .NO
+  }
+}
+
+enum MicroHTTPDFlags {
+  /// An internal polling thread per pool thread, each with its own epoll set; IPv6 when asked.
+  static func daemonFlags(ipv6: Bool) -> UInt32 {
+    var flags = MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_EPOLL.rawValue
+    if ipv6 {
+      flags |= MHD_USE_IPv6.rawValue
+    }
+    return flags
+  }
+}
+
+extension MHD_OptionItem {
+  /// An option with an integer value.
+  static func integer(_ option: MHD_OPTION, _ value: Int) -> MHD_OptionItem {
+    MHD_OptionItem(option: option, value: value, ptr_value: nil)
+  }
+
+  /// An option with a pointer value.
+  static func pointer(_ option: MHD_OPTION, _ pointer: UnsafeMutableRawPointer?) -> MHD_OptionItem {
+    MHD_OptionItem(option: option, value: 0, ptr_value: pointer)
+  }
+
+  /// The terminator of an option array.
+  static var end: MHD_OptionItem { MHD_OptionItem(option: .END, value: 0, ptr_value: nil) }
+}
+
+extension MHD_ValueKind {
+  /// Request header fields.
+  static let header = MHD_ValueKind.HEADER_KIND
+}
+
+extension MHD_ResponseMemoryMode {
+  /// MHD copies the buffer (0.9.75 has no static-buffer constructor).
+  static let copy = MHD_ResponseMemoryMode.RESPMEM_MUST_COPY
+}
