@@ -23,7 +23,9 @@ public struct EtcdError: Error, Sendable, CustomStringConvertible {
       case emptyKey, keyNotFound, valueProvided, leaseProvided, tooManyOps, duplicateKey
       case compacted, futureRevision, noSpace
       case leaseNotFound, leaseExist, leaseTTLTooLarge, watchCanceled
-      case memberExist, peerURLExist, memberNotEnoughStarted, memberBadURLs, memberNotFound
+      case memberExist, peerURLExist, memberNotEnoughStarted, memberNotFound
+      // A plural acronym would split before its "s": spelled for `name`.
+      case memberBadURLs = "memberBadUrls"
       case memberNotLearner, learnerNotReady, tooManyLearners
       case serverRequestTooLarge, tooManyRequests
       case rootUserNotExist, rootRoleNotExist, userAlreadyExist, userEmpty, userNotFound
@@ -38,15 +40,22 @@ public struct EtcdError: Error, Sendable, CustomStringConvertible {
     fileprivate init(_ wrapped: Wrapped) { self.wrapped = wrapped }
 
     /// A short, stable, snake_case name: usable as a bounded metric label value.
+    ///
+    /// Acronyms stay one word: `leaseTTLTooLarge` is `lease_ttl_too_large`.
     public var name: String {
+      let characters = Array(wrapped.rawValue)
       var out = ""
-      for character in wrapped.rawValue {
-        if character.isUppercase {
-          out.append("_")
-          out.append(contentsOf: character.lowercased())
-        } else {
-          out.append(character)
+      for (index, character) in characters.enumerated() {
+        if character.isUppercase && index > 0 {
+          let previous = characters[index - 1]
+          let next = index + 1 < characters.count ? characters[index + 1] : nil
+          // A word starts at an upper-case letter after a lower-case one, or at the last capital of an
+          // acronym that a lower-case word follows ("TTLToo": before "Too").
+          if previous.isLowercase || (previous.isUppercase && next?.isLowercase == true) {
+            out.append("_")
+          }
         }
+        out.append(contentsOf: character.lowercased())
       }
       return out
     }

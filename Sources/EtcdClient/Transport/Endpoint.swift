@@ -54,11 +54,16 @@ struct Endpoint: Sendable, Hashable, CustomStringConvertible {
       portText = rest[rest.index(after: colon)...]
     }
     guard !host.isEmpty else { throw invalid("empty host") }
-    guard let port = Int(portText), (1...65535).contains(port) else {
+    guard portText.allSatisfy(\.isASCIIDigit), let port = Int(portText), (1...65535).contains(port) else {
       throw invalid("port must be a number from 1 to 65535")
     }
     self.host = String(host)
     self.port = port
     self.description = text
   }
+}
+
+extension Character {
+  /// Whether this is one of the ASCII digits 0-9.
+  fileprivate var isASCIIDigit: Bool { ("0"..."9").contains(self) }
 }

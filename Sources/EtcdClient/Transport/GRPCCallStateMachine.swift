@@ -95,10 +95,13 @@ struct GRPCCallStateMachine: Sendable {
       }
       if endStream {
         // Trailers-only: the status is in this one block.
-        if let status = block.status {
-          return finish(status, reset: false, origin: .server)
+        guard let status = block.status else {
+          return finish(Self.missingStatus, reset: false)
         }
-        return finish(Self.missingStatus, reset: false)
+        if status.code == .ok && configuration.expectsSingleResponse {
+          return finish(Self.okWithoutMessage, reset: false)
+        }
+        return finish(status, reset: false, origin: .server)
       }
       guard let contentType = block.contentType, contentType.hasPrefix("application/grpc") else {
         return finish(
@@ -135,10 +138,7 @@ struct GRPCCallStateMachine: Sendable {
         return finish(Self.missingStatus, reset: false)
       }
       if status.code == .ok && configuration.expectsSingleResponse && messagesReceived == 0 {
-        return finish(
-          GRPCStatus(code: .internal, message: "server returned OK but no response message"),
-          reset: false
-        )
+        return finish(Self.okWithoutMessage, reset: false)
       }
       return finish(status, reset: false, origin: .server)
 
@@ -270,6 +270,11 @@ struct GRPCCallStateMachine: Sendable {
     let end = CallEnd(origin: origin)
     return reset ? .resetStreamAndFinish(status, end) : .finish(status, end)
   }
+
+  private static let okWithoutMessage = GRPCStatus(
+    code: .internal,
+    message: "server returned OK but no response message"
+  )
 
   private static let missingStatus = GRPCStatus(
     code: .internal,

@@ -11,7 +11,7 @@ enum GRPCTimeout {
       ("M", 60_000_000_000), ("H", 3_600_000_000_000),
     ]
     for (unit, size) in units {
-      let amount = (value + size - 1) / size
+      let amount = value / size + (value % size == 0 ? 0 : 1)  // rounds up without overflow
       if amount <= maxDigits { return "\(amount)\(unit)" }
     }
     return "\(maxDigits)H"
