@@ -83,6 +83,7 @@ let package = Package(
       name: "IntegrationTests",
       dependencies: [
         "EtcdClient",
+        "EtcdMetrics",
         "EtcdProto",
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),

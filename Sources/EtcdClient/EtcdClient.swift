@@ -135,8 +135,11 @@ public final class EtcdClient: Sendable {
     )
     var metadata = ClientMetadata()
     for interceptor in interceptors { interceptor.callStarted(info, metadata: &metadata) }
+    var sent: Int?
+    var received: Int?
     do {
       let framed = try framer.frame(request)
+      sent = framed.count
       for interceptor in interceptors { interceptor.messageSent(info, size: framed.count) }
       let bytes = try await connection.unary(
         method: method,
@@ -145,16 +148,29 @@ public final class EtcdClient: Sendable {
         deadline: deadline,
         maxReceiveMessageLength: maxReceive
       )
+      received = bytes.count
       for interceptor in interceptors { interceptor.messageReceived(info, size: bytes.count) }
       let response: Response = try Self.decode(bytes, endpoint: connection.endpoint.description)
-      let outcome = ClientCallOutcome(status: .ok, error: nil, duration: info.startTime.duration(to: .now))
+      let outcome = ClientCallOutcome(
+        status: .ok,
+        error: nil,
+        duration: info.startTime.duration(to: .now),
+        messagesSent: 1,
+        bytesSent: framed.count,
+        messagesReceived: 1,
+        bytesReceived: bytes.count
+      )
       for interceptor in interceptors.reversed() { interceptor.callFinished(info, outcome: outcome) }
       return response
     } catch {
       let outcome = ClientCallOutcome(
         status: error.status,
         error: error,
-        duration: info.startTime.duration(to: .now)
+        duration: info.startTime.duration(to: .now),
+        messagesSent: sent == nil ? 0 : 1,
+        bytesSent: sent ?? 0,
+        messagesReceived: received == nil ? 0 : 1,
+        bytesReceived: received ?? 0
       )
       for interceptor in interceptors.reversed() { interceptor.callFinished(info, outcome: outcome) }
       throw error

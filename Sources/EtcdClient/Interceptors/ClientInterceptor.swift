@@ -66,12 +66,32 @@ public struct ClientCallOutcome: Sendable {
   public let error: EtcdError?
   /// The time from `callStarted` to the end.
   public let duration: Duration
+  /// How many request messages were sent.
+  public let messagesSent: Int
+  /// The total size of the request messages sent, counted as in `messageSent`.
+  public let bytesSent: Int
+  /// How many response messages were received.
+  public let messagesReceived: Int
+  /// The total size of the response messages received, counted as in `messageReceived`.
+  public let bytesReceived: Int
 
   /// Creates an outcome (public for interceptor tests).
-  public init(status: GRPCStatus, error: EtcdError?, duration: Duration) {
+  public init(
+    status: GRPCStatus,
+    error: EtcdError?,
+    duration: Duration,
+    messagesSent: Int = 0,
+    bytesSent: Int = 0,
+    messagesReceived: Int = 0,
+    bytesReceived: Int = 0
+  ) {
     self.status = status
     self.error = error
     self.duration = duration
+    self.messagesSent = messagesSent
+    self.bytesSent = bytesSent
+    self.messagesReceived = messagesReceived
+    self.bytesReceived = bytesReceived
   }
 }
 

@@ -18,6 +18,11 @@ final class GRPCStreamingCall: GRPCCallResponder, @unchecked Sendable {
   /// The interceptors and the call's information for them; empty when the client has none.
   private let interceptors: [any ClientInterceptor]
   private let info: ClientCallInfo?
+  /// Totals for the interceptors' outcome. Sent totals are updated on the event loop, in `send`'s hop.
+  private var messagesSent = 0
+  private var bytesSent = 0
+  private var messagesReceived = 0
+  private var bytesReceived = 0
 
   /// Starts a streaming call on `connection`.
   ///
@@ -70,6 +75,8 @@ final class GRPCStreamingCall: GRPCCallResponder, @unchecked Sendable {
     }
     connection.eventLoop.execute {
       guard let call = self.call, !call.isFinished else { return }
+      self.messagesSent += 1
+      self.bytesSent += message.count
       if let handler = call.handler {
         handler.send(message, on: call)
       } else {
@@ -99,6 +106,8 @@ final class GRPCStreamingCall: GRPCCallResponder, @unchecked Sendable {
   }
 
   func call(_ call: GRPCCall, received message: [UInt8]) {
+    messagesReceived += 1
+    bytesReceived += message.count
     if let info {
       for interceptor in interceptors { interceptor.messageReceived(info, size: message.count) }
     }
@@ -120,7 +129,11 @@ final class GRPCStreamingCall: GRPCCallResponder, @unchecked Sendable {
       let outcome = ClientCallOutcome(
         status: status,
         error: failure,
-        duration: info.startTime.duration(to: .now)
+        duration: info.startTime.duration(to: .now),
+        messagesSent: messagesSent,
+        bytesSent: bytesSent,
+        messagesReceived: messagesReceived,
+        bytesReceived: bytesReceived
       )
       for interceptor in interceptors.reversed() { interceptor.callFinished(info, outcome: outcome) }
     }
