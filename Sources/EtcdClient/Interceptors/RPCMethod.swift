@@ -150,6 +150,74 @@ extension RPCMethod {
       isRepeatable: false, index: 22)
   }
 
+  /// The Auth service. Only the user and role reads are repeatable, as in clientv3's `retry.go`.
+  public enum Auth {
+    /// `etcdserverpb.Auth/AuthEnable`.
+    public static let authEnable = RPCMethod(
+      service: "etcdserverpb.Auth", method: "AuthEnable", type: .unary, isRepeatable: false,
+      index: 23)
+    /// `etcdserverpb.Auth/AuthDisable`.
+    public static let authDisable = RPCMethod(
+      service: "etcdserverpb.Auth", method: "AuthDisable", type: .unary, isRepeatable: false,
+      index: 24)
+    /// `etcdserverpb.Auth/Authenticate`.
+    public static let authenticate = RPCMethod(
+      service: "etcdserverpb.Auth", method: "Authenticate", type: .unary, isRepeatable: false,
+      index: 25)
+    /// `etcdserverpb.Auth/UserAdd`.
+    public static let userAdd = RPCMethod(
+      service: "etcdserverpb.Auth", method: "UserAdd", type: .unary, isRepeatable: false,
+      index: 26)
+    /// `etcdserverpb.Auth/UserGet`.
+    public static let userGet = RPCMethod(
+      service: "etcdserverpb.Auth", method: "UserGet", type: .unary, isRepeatable: true,
+      index: 27)
+    /// `etcdserverpb.Auth/UserList`.
+    public static let userList = RPCMethod(
+      service: "etcdserverpb.Auth", method: "UserList", type: .unary, isRepeatable: true,
+      index: 28)
+    /// `etcdserverpb.Auth/UserDelete`.
+    public static let userDelete = RPCMethod(
+      service: "etcdserverpb.Auth", method: "UserDelete", type: .unary, isRepeatable: false,
+      index: 29)
+    /// `etcdserverpb.Auth/UserChangePassword`.
+    public static let userChangePassword = RPCMethod(
+      service: "etcdserverpb.Auth", method: "UserChangePassword", type: .unary, isRepeatable: false,
+      index: 30)
+    /// `etcdserverpb.Auth/UserGrantRole`.
+    public static let userGrantRole = RPCMethod(
+      service: "etcdserverpb.Auth", method: "UserGrantRole", type: .unary, isRepeatable: false,
+      index: 31)
+    /// `etcdserverpb.Auth/UserRevokeRole`.
+    public static let userRevokeRole = RPCMethod(
+      service: "etcdserverpb.Auth", method: "UserRevokeRole", type: .unary, isRepeatable: false,
+      index: 32)
+    /// `etcdserverpb.Auth/RoleAdd`.
+    public static let roleAdd = RPCMethod(
+      service: "etcdserverpb.Auth", method: "RoleAdd", type: .unary, isRepeatable: false,
+      index: 33)
+    /// `etcdserverpb.Auth/RoleGet`.
+    public static let roleGet = RPCMethod(
+      service: "etcdserverpb.Auth", method: "RoleGet", type: .unary, isRepeatable: true,
+      index: 34)
+    /// `etcdserverpb.Auth/RoleList`.
+    public static let roleList = RPCMethod(
+      service: "etcdserverpb.Auth", method: "RoleList", type: .unary, isRepeatable: true,
+      index: 35)
+    /// `etcdserverpb.Auth/RoleDelete`.
+    public static let roleDelete = RPCMethod(
+      service: "etcdserverpb.Auth", method: "RoleDelete", type: .unary, isRepeatable: false,
+      index: 36)
+    /// `etcdserverpb.Auth/RoleGrantPermission`.
+    public static let roleGrantPermission = RPCMethod(
+      service: "etcdserverpb.Auth", method: "RoleGrantPermission", type: .unary,
+      isRepeatable: false, index: 37)
+    /// `etcdserverpb.Auth/RoleRevokePermission`.
+    public static let roleRevokePermission = RPCMethod(
+      service: "etcdserverpb.Auth", method: "RoleRevokePermission", type: .unary,
+      isRepeatable: false, index: 38)
+  }
+
   /// Every method of the API, ordered by `index`.
   public static let all: [RPCMethod] = [
     KV.range, KV.put, KV.deleteRange, KV.txn, KV.compact,
@@ -159,5 +227,9 @@ extension RPCMethod {
     Maintenance.hashKV, Maintenance.snapshot, Maintenance.moveLeader,
     Cluster.memberAdd, Cluster.memberRemove, Cluster.memberUpdate, Cluster.memberList,
     Cluster.memberPromote,
+    Auth.authEnable, Auth.authDisable, Auth.authenticate, Auth.userAdd, Auth.userGet, Auth.userList,
+    Auth.userDelete, Auth.userChangePassword, Auth.userGrantRole, Auth.userRevokeRole,
+    Auth.roleAdd, Auth.roleGet, Auth.roleList, Auth.roleDelete, Auth.roleGrantPermission,
+    Auth.roleRevokePermission,
   ]
 }

@@ -1,0 +1,77 @@
+/// The keep-alive responses of one lease, as `EtcdClient.keepAlive(_:)` renews it.
+///
+/// Ends by throwing `EtcdError` with `.leaseNotFound` when the lease was revoked or expired on the server,
+/// `.leaseExpired` when no renewal succeeded within its TTL (the server was unreachable meanwhile), or
+/// `.clientClosed`. Leaving the loop, or cancelling the iterating Task, stops renewing.
+public struct LeaseKeepAliveSequence: AsyncSequence, Sendable {
+  /// The element type.
+  public typealias Element = LeaseKeepAliveResponse
+
+  let responses: AsyncThrowingStream<LeaseKeepAliveResponse, any Error>
+
+  /// Creates an iterator.
+  public func makeAsyncIterator() -> Iterator {
+    Iterator(base: responses.makeAsyncIterator())
+  }
+
+  /// Iterates the responses.
+  public struct Iterator: AsyncIteratorProtocol {
+    var base: AsyncThrowingStream<LeaseKeepAliveResponse, any Error>.AsyncIterator
+
+    /// The next response.
+    /// - Throws: `EtcdError`.
+    public mutating func next() async throws -> LeaseKeepAliveResponse? {
+      try await base.next()
+    }
+  }
+}
+
+extension EtcdClient {
+  /// Keeps a lease alive for as long as the returned sequence is iterated: the lease is renewed a third of its
+  /// TTL after each renewal, over one LeaseKeepAlive stream shared by every lease of the client.
+  ///
+  /// ```swift
+  /// let lease = try await client.grantLease(ttl: 10)
+  /// try await client.put("service/instance-1", "10.0.0.1:8080", options: .init(lease: lease.id))
+  /// for try await renewal in client.keepAlive(lease.id) {
+  ///   print("lease \(renewal.id) renewed for \(renewal.ttl) s")
+  /// }
+  /// ```
+  public func keepAlive(_ leaseID: Int64) -> LeaseKeepAliveSequence {
+    let (responses, consumer) = AsyncThrowingStream<LeaseKeepAliveResponse, any Error>.makeStream()
+    guard let hub = keepAliveHub() else {
+      consumer.finish(throwing: EtcdError.clientClosedError)
+      return LeaseKeepAliveSequence(responses: responses)
+    }
+    let registration = KeepAliveRegistration()
+    consumer.onTermination = { termination in
+      guard case .cancelled = termination else { return }
+      Task { if let id = await registration.cancel() { await hub.stop(id) } }
+    }
+    Task {
+      try? await self.refreshToken(after: nil)
+      if let id = await hub.keep(leaseID, consumer: consumer), await registration.set(id) {
+        await hub.stop(id)
+      }
+    }
+    return LeaseKeepAliveSequence(responses: responses)
+  }
+}
+
+/// Pairs a consumer's id, known once the hub registered it, with a cancellation that may come first.
+actor KeepAliveRegistration {
+  private var id: LeaseKeepAliveStateMachine.ConsumerID?
+  private var cancelled = false
+
+  /// Records the id; returns true when the consumer was already cancelled.
+  func set(_ id: LeaseKeepAliveStateMachine.ConsumerID) -> Bool {
+    self.id = id
+    return cancelled
+  }
+
+  /// Records the cancellation; returns the id to stop when it is already known.
+  func cancel() -> LeaseKeepAliveStateMachine.ConsumerID? {
+    cancelled = true
+    return id
+  }
+}

@@ -1,0 +1,139 @@
+import EtcdProto
+
+extension EtcdClient {
+  /// Asks a member for its status: version, database size, leader, raft progress, alarms.
+  ///
+  /// Calls go round robin over the endpoints, so this asks the endpoint next in turn; to ask one
+  /// member in particular, use a client of that member's endpoint alone. The header's `memberID`
+  /// says who answered.
+  ///
+  /// - Parameter timeout: The call's deadline; the configuration's default when nil.
+  /// - Throws: `EtcdError`.
+  public func status(timeout: Duration? = nil) async throws(EtcdError) -> StatusResponse {
+    let response: Etcdserverpb_StatusResponse = try await unary(
+      RPCMethod.Maintenance.status,
+      Etcdserverpb_StatusRequest(),
+      timeout: timeout
+    )
+    return StatusResponse(response)
+  }
+
+  /// Lists the alarms raised in the cluster.
+  ///
+  /// - Parameter timeout: The call's deadline; the configuration's default when nil.
+  /// - Returns: The alarms; empty when none is raised.
+  /// - Throws: `EtcdError` (`.invalidResponse` for an alarm type this client does not know).
+  public func alarms(timeout: Duration? = nil) async throws(EtcdError) -> [Alarm] {
+    let response: Etcdserverpb_AlarmResponse = try await unary(
+      RPCMethod.Maintenance.alarm,
+      Etcdserverpb_AlarmRequest(action: .get, alarm: nil),
+      timeout: timeout
+    )
+    var alarms: [Alarm] = []
+    for alarm in response.alarms { alarms.append(try Alarm(alarm)) }
+    return alarms
+  }
+
+  /// Disarms an alarm, e.g. `.noSpace` once space has been freed by compaction and defragmentation.
+  ///
+  /// - Parameters:
+  ///   - alarm: The alarm, as `alarms()` lists it.
+  ///   - timeout: The call's deadline; the configuration's default when nil.
+  /// - Returns: The alarms disarmed: none when `alarm` was not raised.
+  /// - Throws: `EtcdError`.
+  @discardableResult
+  public func disarmAlarm(_ alarm: Alarm, timeout: Duration? = nil) async throws(EtcdError)
+    -> AlarmResponse
+  {
+    let response: Etcdserverpb_AlarmResponse = try await unary(
+      RPCMethod.Maintenance.alarm,
+      Etcdserverpb_AlarmRequest(action: .deactivate, alarm: alarm),
+      timeout: timeout
+    )
+    var alarms: [Alarm] = []
+    for alarm in response.alarms { alarms.append(try Alarm(alarm)) }
+    return AlarmResponse(header: ResponseHeader(response.header), alarms: alarms)
+  }
+
+  /// Defragments a member's backend database, returning its free space to the file system.
+  ///
+  /// The member blocks reads and writes while it defragments, so defragment members one at a time.
+  /// Calls go round robin over the endpoints, so this defragments the endpoint next in turn.
+  ///
+  /// - Parameter timeout: The call's deadline; the configuration's default when nil. A large
+  ///   database needs a longer one.
+  /// - Throws: `EtcdError`.
+  @discardableResult
+  public func defragment(timeout: Duration? = nil) async throws(EtcdError) -> DefragmentResponse {
+    let response: Etcdserverpb_DefragmentResponse = try await unary(
+      RPCMethod.Maintenance.defragment,
+      Etcdserverpb_DefragmentRequest(),
+      timeout: timeout
+    )
+    return DefragmentResponse(header: ResponseHeader(response.header))
+  }
+
+  /// Hashes a member's whole backend database (for testing; use `hashKV(revision:)` to compare
+  /// members).
+  ///
+  /// Calls go round robin over the endpoints, so this asks the endpoint next in turn.
+  ///
+  /// - Parameter timeout: The call's deadline; the configuration's default when nil.
+  /// - Throws: `EtcdError`.
+  public func hash(timeout: Duration? = nil) async throws(EtcdError) -> HashResponse {
+    let response: Etcdserverpb_HashResponse = try await unary(
+      RPCMethod.Maintenance.hash,
+      Etcdserverpb_HashRequest(),
+      timeout: timeout
+    )
+    return HashResponse(header: ResponseHeader(response.header), hash: response.hash)
+  }
+
+  /// Hashes a member's key-value history up to a revision; consistent members answer the same hash.
+  ///
+  /// Calls go round robin over the endpoints, so this asks the endpoint next in turn.
+  ///
+  /// - Parameters:
+  ///   - revision: The revision to hash up to; 0 for the latest.
+  ///   - timeout: The call's deadline; the configuration's default when nil.
+  /// - Throws: `EtcdError` (`.compacted` for a revision below the compacted one,
+  ///   `.futureRevision`).
+  public func hashKV(revision: Int64 = 0, timeout: Duration? = nil) async throws(EtcdError)
+    -> HashKVResponse
+  {
+    var request = Etcdserverpb_HashKVRequest()
+    request.revision = revision
+    let response: Etcdserverpb_HashKVResponse = try await unary(
+      RPCMethod.Maintenance.hashKV,
+      request,
+      timeout: timeout
+    )
+    return HashKVResponse(response)
+  }
+
+  /// Moves the cluster's leadership to another voting member.
+  ///
+  /// Only the leader can hand its leadership over: the call must reach the leader's endpoint, or it
+  /// fails with `.notLeader`. Calls go round robin over the endpoints, so use a client of the
+  /// leader's endpoint alone (find it with `status()`, whose `leader` is a member id, and
+  /// `memberList()`).
+  ///
+  /// - Parameters:
+  ///   - targetID: The id of the member to become leader.
+  ///   - timeout: The call's deadline; the configuration's default when nil.
+  /// - Throws: `EtcdError` (`.notLeader`, `.badLeaderTransferee` for a learner or an unknown
+  ///   member, `.timeout` when the transfer does not finish in time).
+  @discardableResult
+  public func moveLeader(to targetID: UInt64, timeout: Duration? = nil) async throws(EtcdError)
+    -> MoveLeaderResponse
+  {
+    var request = Etcdserverpb_MoveLeaderRequest()
+    request.targetID = targetID
+    let response: Etcdserverpb_MoveLeaderResponse = try await unary(
+      RPCMethod.Maintenance.moveLeader,
+      request,
+      timeout: timeout
+    )
+    return MoveLeaderResponse(header: ResponseHeader(response.header))
+  }
+}

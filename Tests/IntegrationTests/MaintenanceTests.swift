@@ -1,0 +1,205 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+@testable import EtcdClient
+
+@Suite("Maintenance against a real etcd", .serialized)
+struct MaintenanceTests {
+  @Test func statusAlarmsAndDefragment() async throws {
+    try await withEtcd { etcd in
+      let client = try EtcdClient(endpoints: etcd.endpoints)
+      defer { Task { await client.close() } }
+      try await client.put("k", "v")
+      let status = try await client.status()
+      #expect(status.version.hasPrefix("3.4"), "\(status.version)")
+      #expect(status.dbSize > 0)
+      #expect(status.dbSizeInUse > 0)
+      #expect(status.dbSizeInUse <= status.dbSize)
+      #expect(status.leader != 0)
+      #expect(status.leader == status.header.memberID)
+      #expect(status.raftIndex > 0)
+      #expect(status.raftTerm >= 1)
+      #expect(status.raftAppliedIndex > 0)
+      #expect(status.errors.isEmpty)
+      #expect(!status.isLearner)
+
+      #expect(try await client.alarms().isEmpty)
+      // Disarming an alarm that is not raised disarms nothing.
+      let disarmed = try await client.disarmAlarm(
+        Alarm(memberID: status.header.memberID, type: .noSpace)
+      )
+      #expect(disarmed.alarms.isEmpty)
+      #expect(try await client.alarms().isEmpty)
+
+      // etcd 3.4 answers Defragment with an empty header.
+      try await client.defragment()
+      #expect(try await client.status().dbSize > 0)
+      #expect(try await client.get("k").kvs.first?.valueString == "v")
+    }
+  }
+
+  @Test func hashAndHashKV() async throws {
+    try await withEtcd { etcd in
+      let client = try EtcdClient(endpoints: etcd.endpoints)
+      defer { Task { await client.close() } }
+      for index in 0..<10 { try await client.put("key/\(index)", "value \(index)") }
+
+      let hash = try await client.hash()
+      #expect(hash.hash != 0)
+
+      let first = try await client.hashKV()
+      let second = try await client.hashKV()
+      #expect(first.hash != 0)
+      #expect(first.hash == second.hash)
+      #expect(first.header.revision == second.header.revision)
+      #expect(first.compactRevision == -1 || first.compactRevision == 0)
+
+      try await client.put("key/new", "changes the hash")
+      let changed = try await client.hashKV()
+      #expect(changed.hash != first.hash)
+      // Hashing up to the old revision gives the old hash.
+      let atFirst = try await client.hashKV(revision: first.header.revision)
+      #expect(atFirst.hash == first.hash)
+
+      await expectEtcdError(.futureRevision, grpcCode: .outOfRange) {
+        _ = try await client.hashKV(revision: changed.header.revision + 100)
+      }
+    }
+  }
+
+  @Test func snapshotToAFileThatEtcdctlReads() async throws {
+    try await withEtcd { etcd in
+      let client = try EtcdClient(endpoints: etcd.endpoints)
+      defer { Task { await client.close() } }
+      // Enough data for the snapshot to come in many chunks.
+      let value = String(repeating: "x", count: 4096)
+      for index in 0..<200 { try await client.put("snap/\(index)", value) }
+
+      let directory = NSTemporaryDirectory() + "etcd-snapshot-\(UUID().uuidString)"
+      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+      defer { try? FileManager.default.removeItem(atPath: directory) }
+      let path = directory + "/snapshot.db"
+
+      let written = try await client.snapshot(to: path, timeout: .seconds(30))
+      #expect(written > 0)
+      let attributes = try FileManager.default.attributesOfItem(atPath: path)
+      #expect((attributes[.size] as? NSNumber)?.int64Value == written)
+      #expect(!FileManager.default.fileExists(atPath: path + ".part"))
+      #expect(written >= (try await client.status()).dbSize)
+
+      let (status, output) = try run(
+        ["etcdctl", "snapshot", "status", path, "-w", "json"],
+        environment: ["ETCDCTL_API": "3"]
+      )
+      #expect(status == 0, "\(output)")
+      let json = try #require(output.firstIndex(of: "{").map { output[$0...] })
+      let object = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+      let totalKey = (object?["totalKey"] as? NSNumber)?.intValue ?? 0
+      #expect(totalKey >= 200, "\(output)")
+
+      // A second snapshot replaces the file.
+      let again = try await client.snapshot(to: path)
+      #expect(again > 0)
+      #expect(
+        (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value
+          == again
+      )
+    }
+  }
+
+  @Test func snapshotFailuresLeaveNoFile() async throws {
+    try await withEtcd { etcd in
+      let client = try EtcdClient(endpoints: etcd.endpoints)
+      defer { Task { await client.close() } }
+      try await client.put("k", "v")
+
+      // A file that cannot be created.
+      let missing = NSTemporaryDirectory() + "no-such-directory-\(UUID().uuidString)/snapshot.db"
+      let error = await expectEtcdError(.rpcFailed, grpcCode: .internal) {
+        try await client.snapshot(to: missing)
+      }
+      #expect((error?.cause as? POSIXError)?.code == .ENOENT, "\(String(describing: error))")
+
+      // A server that stops answering: the timeout ends the call and the partial file is deleted.
+      let directory = NSTemporaryDirectory() + "etcd-snapshot-\(UUID().uuidString)"
+      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+      defer { try? FileManager.default.removeItem(atPath: directory) }
+      let path = directory + "/snapshot.db"
+      _ = try await client.status()
+      etcd.members[0].signal(SIGSTOP)
+      let start = ContinuousClock.now
+      await expectEtcdError(.deadlineExceeded, grpcCode: .deadlineExceeded) {
+        try await client.snapshot(to: path, timeout: .milliseconds(500))
+      }
+      #expect(ContinuousClock.now - start < .seconds(3))
+      etcd.members[0].signal(SIGCONT)
+      #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
+      #expect(try await client.snapshot(to: path, timeout: .seconds(10)) > 0)
+
+      // Without a timeout, cancelling the caller's Task ends the call; the partial file goes too.
+      try FileManager.default.removeItem(atPath: path)
+      etcd.members[0].signal(SIGSTOP)
+      let download = Task { try await client.snapshot(to: path) }
+      try await Task.sleep(for: .milliseconds(300))
+      download.cancel()
+      await expectEtcdError(.cancelled, grpcCode: .cancelled) {
+        _ = try await download.value
+      }
+      etcd.members[0].signal(SIGCONT)
+      #expect(try FileManager.default.contentsOfDirectory(atPath: directory).isEmpty)
+    }
+  }
+
+  @Test func moveLeaderOnAThreeMemberCluster() async throws {
+    try await withEtcd(size: 3) { etcd in
+      // One client per member: status and MoveLeader must reach a chosen member.
+      var clients: [UInt64: EtcdClient] = [:]
+      for member in etcd.members {
+        let client = try EtcdClient(endpoints: [member.endpoint])
+        clients[try await client.status().header.memberID] = client
+      }
+      defer { for client in clients.values { Task { await client.close() } } }
+      #expect(clients.count == 3)
+
+      let leader = try await leaderID(of: clients)
+      let leaderClient = try #require(clients[leader])
+      let target = try #require(clients.keys.first { $0 != leader })
+      let bystander = try #require(clients.keys.first { $0 != leader && $0 != target })
+
+      // Only the leader can hand over its leadership.
+      await expectEtcdError(.notLeader, grpcCode: .failedPrecondition) {
+        try await clients[bystander]!.moveLeader(to: target)
+      }
+      await expectEtcdError(.badLeaderTransferee, grpcCode: .failedPrecondition) {
+        try await leaderClient.moveLeader(to: 0x1234)
+      }
+
+      try await leaderClient.moveLeader(to: target, timeout: .seconds(10))
+      let start = ContinuousClock.now
+      var seen: [UInt64] = []
+      while ContinuousClock.now - start < .seconds(10) {
+        seen = []
+        for client in clients.values { seen.append(try await client.status().leader) }
+        if seen.allSatisfy({ $0 == target }) { break }
+        try await Task.sleep(for: .milliseconds(100))
+      }
+      #expect(seen == [target, target, target])
+    }
+  }
+
+  /// The leader every member agrees on, waiting for the members to agree (at most 10 s).
+  private func leaderID(of clients: [UInt64: EtcdClient]) async throws -> UInt64 {
+    let start = ContinuousClock.now
+    while ContinuousClock.now - start < .seconds(10) {
+      var leaders = Set<UInt64>()
+      for client in clients.values { leaders.insert(try await client.status().leader) }
+      if leaders.count == 1, let leader = leaders.first, leader != 0 { return leader }
+      try await Task.sleep(for: .milliseconds(100))
+    }
+    throw FixtureError("the members did not agree on a leader")
+  }
+}
