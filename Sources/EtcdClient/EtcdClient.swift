@@ -22,8 +22,12 @@ public final class EtcdClient: Sendable {
   private let next = Atomic<Int>(0)
   private let closed = Atomic<Bool>(false)
   private let framer: GRPCMessageFramer
+  /// The auth token, when the configuration names a user.
+  let authTokenStore: AuthTokenStore?
   /// The shared Watch streams' owners, made on first use: [false] plain, [true] with `requireLeader`.
   private let watchHubs = Mutex<[Bool: WatchStreamHub]>([:])
+  /// The shared LeaseKeepAlive stream's owner, made on first use.
+  private let leaseHub = Mutex<LeaseKeepAliveHub?>(nil)
 
   /// Creates a client. Connections are made on first use, so this does no I/O.
   ///
@@ -60,6 +64,9 @@ public final class EtcdClient: Sendable {
       )
     }
     self.framer = GRPCMessageFramer(maxMessageLength: configuration.maxSendMessageSize)
+    self.authTokenStore = configuration.username.map {
+      AuthTokenStore(username: $0, password: configuration.password ?? "")
+    }
   }
 
   /// Creates a client for these endpoints with the default configuration.
@@ -72,6 +79,7 @@ public final class EtcdClient: Sendable {
   public func close() async {
     guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
     for hub in existingWatchHubs() { await hub.shutdown() }
+    if let hub = leaseHub.withLock({ $0 }) { await hub.shutdown() }
     for connection in connections {
       await connection.close()
     }
@@ -103,18 +111,45 @@ public final class EtcdClient: Sendable {
     )
   }
 
-  /// Runs a unary call through the interceptors and the transport.
+  /// Runs a unary call through the interceptors and the transport; with a user name configured, sends the
+  /// auth token, fetching it first if needed and once more if the server says it is invalid.
   func unary<Response: SwiftProtobuf.Message>(
     _ method: RPCMethod,
     _ request: some SwiftProtobuf.Message,
     timeout: Duration?,
     as: Response.Type = Response.self
   ) async throws(EtcdError) -> Response {
+    guard authTokenStore != nil, method != RPCMethod.Auth.authenticate else {
+      return try await performUnary(
+        method, request, timeout: timeout, interceptors: configuration.interceptors)
+    }
+    try await refreshToken(after: nil)
+    let generation = authTokenStore?.current.generation
+    do {
+      return try await performUnary(method, request, timeout: timeout, interceptors: interceptors)
+    } catch where error.code == .invalidAuthToken || error.code == .authOldRevision {
+      try await refreshToken(after: generation)
+      return try await performUnary(method, request, timeout: timeout, interceptors: interceptors)
+    }
+  }
+
+  /// The interceptors every call passes through: the auth token's first, then the configured ones.
+  var interceptors: [any ClientInterceptor] {
+    guard let authTokenStore else { return configuration.interceptors }
+    return [AuthTokenInterceptor(store: authTokenStore)] + configuration.interceptors
+  }
+
+  /// Runs one unary call through `interceptors` and the transport.
+  func performUnary<Response: SwiftProtobuf.Message>(
+    _ method: RPCMethod,
+    _ request: some SwiftProtobuf.Message,
+    timeout: Duration?,
+    interceptors: [any ClientInterceptor]
+  ) async throws(EtcdError) -> Response {
     guard !closed.load(ordering: .relaxed) else { throw clientClosedError }
     let connection = nextConnection()
     let deadline = deadline(for: timeout)
     let maxReceive = configuration.maxReceiveMessageSize
-    let interceptors = configuration.interceptors
 
     if interceptors.isEmpty {
       let framed = try framer.frame(request)
@@ -188,6 +223,17 @@ public final class EtcdClient: Sendable {
     }
   }
 
+  /// The keep-alive hub; nil once the client is closed.
+  func keepAliveHub() -> LeaseKeepAliveHub? {
+    guard !closed.load(ordering: .relaxed) else { return nil }
+    return leaseHub.withLock { hub in
+      if let hub { return hub }
+      let made = LeaseKeepAliveHub(client: self)
+      hub = made
+      return made
+    }
+  }
+
   func existingWatchHubs() -> [WatchStreamHub] {
     watchHubs.withLock { Array($0.values) }
   }
@@ -205,7 +251,7 @@ public final class EtcdClient: Sendable {
       metadata: metadata,
       deadline: nil,
       maxReceiveMessageLength: configuration.maxReceiveMessageSize,
-      interceptors: configuration.interceptors
+      interceptors: interceptors
     )
   }
 

@@ -18,7 +18,7 @@ public struct EtcdError: Error, Sendable, CustomStringConvertible {
       // Client side and transport.
       case cancelled, deadlineExceeded, connectionFailed, connectionClosed, clientClosed
       case invalidRequest, invalidResponse, invalidConfiguration, requestTooLarge, responseTooLarge
-      case rpcFailed
+      case rpcFailed, leaseExpired
       // etcd server errors (etcd's rpctypes).
       case emptyKey, keyNotFound, valueProvided, leaseProvided, tooManyOps, duplicateKey
       case compacted, futureRevision, noSpace
@@ -84,6 +84,8 @@ public struct EtcdError: Error, Sendable, CustomStringConvertible {
     public static let requestTooLarge = Code(.requestTooLarge)
     /// A response message is over the client's receive limit; it was not buffered. `RESOURCE_EXHAUSTED`.
     public static let responseTooLarge = Code(.responseTooLarge)
+    /// A kept-alive lease got no renewal within its TTL: the client must assume it expired.
+    public static let leaseExpired = Code(.leaseExpired)
     /// The server failed the call with a status that is not one of etcd's known errors; see `status`.
     public static let rpcFailed = Code(.rpcFailed)
 
