@@ -24,6 +24,12 @@ extension EtcdClient {
     public var interceptors: [any ClientInterceptor] = []
     /// The event loops the client's connections run on. Default: NIO's shared singleton group.
     public var eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    /// The user to authenticate as (clientv3's `Username`); nil for a cluster without auth. The client fetches a
+    /// token with `password`, sends it with every call, and fetches a new one once when a call fails with
+    /// `.invalidAuthToken`.
+    public var username: String?
+    /// The password of `username`. Never logged.
+    public var password: String?
     /// The `user-agent` sent with every call.
     public var userAgent: String = "etcd-swift/0.1"
 

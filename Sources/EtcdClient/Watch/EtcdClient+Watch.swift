@@ -66,6 +66,8 @@ extension EtcdClient {
       }
     }
     Task {
+      // With auth, the stream needs a token first; a failure here shows up as the stream's own error.
+      try? await self.refreshToken(after: nil)
       let id = await hub.add(request, consumer: consumer)
       if let id, await registered.set(id) { await hub.cancel(id) }
     }

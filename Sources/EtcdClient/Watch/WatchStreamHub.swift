@@ -153,6 +153,9 @@ actor WatchStreamHub {
       generation += 1
       let waiting = generation
       try? await Task.sleep(for: delay)
+      if error.code == .invalidAuthToken || error.code == .authOldRevision {
+        try? await client?.refreshToken(after: client?.authTokenStore?.current.generation)
+      }
       guard waiting == generation, !isShutdown else { return }
       resumptions += 1
     }
@@ -162,7 +165,7 @@ actor WatchStreamHub {
   /// Whether watchers survive this stream error by being created again on a new stream.
   static func isResumable(_ error: EtcdError, requireLeader: Bool) -> Bool {
     switch error.code {
-    case .clientClosed, .invalidConfiguration, .permissionDenied, .invalidAuthToken, .authFailed:
+    case .clientClosed, .invalidConfiguration, .permissionDenied, .authFailed:
       return false
     case .noLeader:
       return !requireLeader
