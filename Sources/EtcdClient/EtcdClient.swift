@@ -99,6 +99,23 @@ public final class EtcdClient: Sendable {
     return connections[Int(UInt(bitPattern: index) % UInt(connections.count))]
   }
 
+  /// The connection of one configured endpoint, named as configured or as `host:port`.
+  func connection(for endpoint: String) throws(EtcdError) -> GRPCConnection {
+    if let match = connections.first(where: {
+      $0.endpoint.description == endpoint || $0.endpoint.authority == endpoint
+    }) {
+      return match
+    }
+    throw EtcdError(
+      code: .invalidRequest,
+      status: GRPCStatus(
+        code: .invalidArgument,
+        message: "\(endpoint) is not one of the client's endpoints (\(configuration.endpoints.joined(separator: ", ")))"
+      ),
+      endpoint: endpoint
+    )
+  }
+
   private func deadline(for timeout: Duration?) -> NIODeadline? {
     guard let timeout = timeout ?? configuration.defaultRequestTimeout else { return nil }
     return .now() + TimeAmount(timeout)
@@ -117,19 +134,23 @@ public final class EtcdClient: Sendable {
     _ method: RPCMethod,
     _ request: some SwiftProtobuf.Message,
     timeout: Duration?,
+    endpoint: String? = nil,
     as: Response.Type = Response.self
   ) async throws(EtcdError) -> Response {
     guard authTokenStore != nil, method != RPCMethod.Auth.authenticate else {
       return try await performUnary(
-        method, request, timeout: timeout, interceptors: configuration.interceptors)
+        method, request, timeout: timeout, endpoint: endpoint,
+        interceptors: configuration.interceptors)
     }
     try await refreshToken(after: nil)
     let generation = authTokenStore?.current.generation
     do {
-      return try await performUnary(method, request, timeout: timeout, interceptors: interceptors)
+      return try await performUnary(
+        method, request, timeout: timeout, endpoint: endpoint, interceptors: interceptors)
     } catch where error.code == .invalidAuthToken || error.code == .authOldRevision {
       try await refreshToken(after: generation)
-      return try await performUnary(method, request, timeout: timeout, interceptors: interceptors)
+      return try await performUnary(
+        method, request, timeout: timeout, endpoint: endpoint, interceptors: interceptors)
     }
   }
 
@@ -144,10 +165,11 @@ public final class EtcdClient: Sendable {
     _ method: RPCMethod,
     _ request: some SwiftProtobuf.Message,
     timeout: Duration?,
+    endpoint: String? = nil,
     interceptors: [any ClientInterceptor]
   ) async throws(EtcdError) -> Response {
     guard !closed.load(ordering: .relaxed) else { throw clientClosedError }
-    let connection = nextConnection()
+    let connection = try endpoint.map(self.connection(for:)) ?? nextConnection()
     let deadline = deadline(for: timeout)
     let maxReceive = configuration.maxReceiveMessageSize
 

@@ -203,3 +203,29 @@ struct MaintenanceTests {
     throw FixtureError("the members did not agree on a leader")
   }
 }
+
+@Suite("Maintenance calls pinned to an endpoint", .serialized)
+struct PinnedMaintenanceTests {
+  @Test func statusAndHashKVOfEachMemberOfAThreeNodeCluster() async throws {
+    try await withEtcd(size: 3) { etcd in
+      let client = try EtcdClient(endpoints: etcd.endpoints)
+      defer { Task { await client.close() } }
+      let revision = try await client.put("k", "v").header.revision
+      var members: Set<UInt64> = []
+      var leaders: Set<UInt64> = []
+      var hashes: Set<UInt32> = []
+      for endpoint in etcd.endpoints {
+        let status = try await client.status(endpoint: endpoint)
+        members.insert(status.header.memberID)
+        leaders.insert(status.leader)
+        hashes.insert(try await client.hashKV(revision: revision, endpoint: endpoint).hash)
+      }
+      #expect(members.count == 3, "each endpoint's own member answered")
+      #expect(leaders.count == 1, "every member names the same leader")
+      #expect(hashes.count == 1, "every member has the same data at the same revision")
+      await expectEtcdError(.invalidRequest, grpcCode: .invalidArgument) {
+        _ = try await client.status(endpoint: "127.0.0.1:1")
+      }
+    }
+  }
+}

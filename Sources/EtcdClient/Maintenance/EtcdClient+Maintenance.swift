@@ -1,19 +1,24 @@
 import EtcdProto
 
 extension EtcdClient {
+  // Maintenance calls act on one member. Each takes `endpoint:`, a configured endpoint (`host:port`) to ask;
+  // nil asks the endpoint next in turn. MoveLeader must reach the current leader.
+
   /// Asks a member for its status: version, database size, leader, raft progress, alarms.
   ///
-  /// Calls go round robin over the endpoints, so this asks the endpoint next in turn; to ask one
-  /// member in particular, use a client of that member's endpoint alone. The header's `memberID`
-  /// says who answered.
-  ///
-  /// - Parameter timeout: The call's deadline; the configuration's default when nil.
-  /// - Throws: `EtcdError`.
-  public func status(timeout: Duration? = nil) async throws(EtcdError) -> StatusResponse {
+  /// - Parameters:
+  ///   - endpoint: The member to ask, as configured (`host:port`); nil asks the endpoint next in turn. The
+  ///     header's `memberID` says who answered.
+  ///   - timeout: The call's deadline; the configuration's default when nil.
+  /// - Throws: `EtcdError` (`.invalidRequest` for an endpoint the client was not configured with).
+  public func status(endpoint: String? = nil, timeout: Duration? = nil) async throws(EtcdError)
+    -> StatusResponse
+  {
     let response: Etcdserverpb_StatusResponse = try await unary(
       RPCMethod.Maintenance.status,
       Etcdserverpb_StatusRequest(),
-      timeout: timeout
+      timeout: timeout,
+      endpoint: endpoint
     )
     return StatusResponse(response)
   }
@@ -60,15 +65,20 @@ extension EtcdClient {
   /// The member blocks reads and writes while it defragments, so defragment members one at a time.
   /// Calls go round robin over the endpoints, so this defragments the endpoint next in turn.
   ///
-  /// - Parameter timeout: The call's deadline; the configuration's default when nil. A large
+  /// - Parameters:
+  ///   - endpoint: The member to ask (`host:port` as configured); nil for the next in turn.
+  ///   - timeout: The call's deadline; the configuration's default when nil. A large
   ///   database needs a longer one.
   /// - Throws: `EtcdError`.
   @discardableResult
-  public func defragment(timeout: Duration? = nil) async throws(EtcdError) -> DefragmentResponse {
+  public func defragment(endpoint: String? = nil, timeout: Duration? = nil) async throws(EtcdError)
+    -> DefragmentResponse
+  {
     let response: Etcdserverpb_DefragmentResponse = try await unary(
       RPCMethod.Maintenance.defragment,
       Etcdserverpb_DefragmentRequest(),
-      timeout: timeout
+      timeout: timeout,
+      endpoint: endpoint
     )
     return DefragmentResponse(header: ResponseHeader(response.header))
   }
@@ -78,13 +88,18 @@ extension EtcdClient {
   ///
   /// Calls go round robin over the endpoints, so this asks the endpoint next in turn.
   ///
-  /// - Parameter timeout: The call's deadline; the configuration's default when nil.
+  /// - Parameters:
+  ///   - endpoint: The member to ask (`host:port` as configured); nil for the next in turn.
+  ///   - timeout: The call's deadline; the configuration's default when nil.
   /// - Throws: `EtcdError`.
-  public func hash(timeout: Duration? = nil) async throws(EtcdError) -> HashResponse {
+  public func hash(endpoint: String? = nil, timeout: Duration? = nil) async throws(EtcdError)
+    -> HashResponse
+  {
     let response: Etcdserverpb_HashResponse = try await unary(
       RPCMethod.Maintenance.hash,
       Etcdserverpb_HashRequest(),
-      timeout: timeout
+      timeout: timeout,
+      endpoint: endpoint
     )
     return HashResponse(header: ResponseHeader(response.header), hash: response.hash)
   }
@@ -95,10 +110,12 @@ extension EtcdClient {
   ///
   /// - Parameters:
   ///   - revision: The revision to hash up to; 0 for the latest.
+  ///   - endpoint: The member to ask (`host:port` as configured); nil for the next in turn.
   ///   - timeout: The call's deadline; the configuration's default when nil.
   /// - Throws: `EtcdError` (`.compacted` for a revision below the compacted one,
   ///   `.futureRevision`).
-  public func hashKV(revision: Int64 = 0, timeout: Duration? = nil) async throws(EtcdError)
+  public func hashKV(revision: Int64 = 0, endpoint: String? = nil, timeout: Duration? = nil)
+    async throws(EtcdError)
     -> HashKVResponse
   {
     var request = Etcdserverpb_HashKVRequest()
@@ -106,7 +123,8 @@ extension EtcdClient {
     let response: Etcdserverpb_HashKVResponse = try await unary(
       RPCMethod.Maintenance.hashKV,
       request,
-      timeout: timeout
+      timeout: timeout,
+      endpoint: endpoint
     )
     return HashKVResponse(response)
   }
@@ -120,11 +138,13 @@ extension EtcdClient {
   ///
   /// - Parameters:
   ///   - targetID: The id of the member to become leader.
+  ///   - endpoint: The member to ask (`host:port` as configured); nil for the next in turn.
   ///   - timeout: The call's deadline; the configuration's default when nil.
   /// - Throws: `EtcdError` (`.notLeader`, `.badLeaderTransferee` for a learner or an unknown
   ///   member, `.timeout` when the transfer does not finish in time).
   @discardableResult
-  public func moveLeader(to targetID: UInt64, timeout: Duration? = nil) async throws(EtcdError)
+  public func moveLeader(to targetID: UInt64, endpoint: String? = nil, timeout: Duration? = nil)
+    async throws(EtcdError)
     -> MoveLeaderResponse
   {
     var request = Etcdserverpb_MoveLeaderRequest()
@@ -132,7 +152,8 @@ extension EtcdClient {
     let response: Etcdserverpb_MoveLeaderResponse = try await unary(
       RPCMethod.Maintenance.moveLeader,
       request,
-      timeout: timeout
+      timeout: timeout,
+      endpoint: endpoint
     )
     return MoveLeaderResponse(header: ResponseHeader(response.header))
   }
