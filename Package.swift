@@ -18,6 +18,9 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0"),
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+    .package(url: "https://github.com/apple/swift-service-context.git", from: "1.5.1"),
+    .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
   ],
   targets: [
     // libnghttp2, the HTTP/2 engine, found by pkg-config (Debian: libnghttp2-dev).
@@ -39,6 +42,8 @@ let package = Package(
         "EtcdProto",
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOTLS", package: "swift-nio"),
+        .product(name: "NIOSSL", package: "swift-nio-ssl"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ],
       swiftSettings: strictSwift6
@@ -55,9 +60,22 @@ let package = Package(
       pkgConfig: "zlib",
       providers: [.apt(["zlib1g-dev"])]
     ),
+    // Swift generated from Protos/prometheus by scripts/generate-protos.sh: Prometheus' client model.
+    .target(
+      name: "PrometheusProto",
+      dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
+    ),
     .target(
       name: "EtcdMetrics",
-      dependencies: ["EtcdClient", "CMicroHTTPD", "CZlib"],
+      dependencies: [
+        "EtcdClient",
+        "CMicroHTTPD",
+        "CZlib",
+        "PrometheusProto",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "CoreMetrics", package: "swift-metrics"),
+        .product(name: "ServiceContextModule", package: "swift-service-context"),
+      ],
       swiftSettings: strictSwift6
     ),
     .executableTarget(
@@ -76,7 +94,13 @@ let package = Package(
     ),
     .testTarget(
       name: "EtcdMetricsTests",
-      dependencies: ["EtcdMetrics", "CZlib"],
+      dependencies: [
+        "EtcdMetrics",
+        "CZlib",
+        "PrometheusProto",
+        .product(name: "Metrics", package: "swift-metrics"),
+        .product(name: "ServiceContextModule", package: "swift-service-context"),
+      ],
       swiftSettings: strictSwift6
     ),
     .testTarget(

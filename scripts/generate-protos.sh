@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Regenerates Sources/EtcdProto/*.pb.swift from the etcd v3 API definitions in Protos/.
+# Regenerates the Swift protobuf targets from Protos/:
+#   Sources/EtcdProto/*.pb.swift        from the etcd v3 API definitions (Protos/ but prometheus/)
+#   Sources/PrometheusProto/*.pb.swift  from Prometheus' client model (Protos/prometheus/)
 #
 # Usage:
-#   scripts/generate-protos.sh           # regenerate Sources/EtcdProto/*.pb.swift
+#   scripts/generate-protos.sh           # regenerate both targets' *.pb.swift
 #   scripts/generate-protos.sh --check   # regenerate into a temp dir and diff against
 #                                        # the committed files; exit 1 if they differ (CI)
 #
@@ -25,7 +27,6 @@ SWIFT_PROTOBUF_URL="https://github.com/apple/swift-protobuf.git"
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "${SCRIPT_DIR}/.." && pwd)"
 PROTO_DIR="${REPO_ROOT}/Protos"
-OUT_DIR="${REPO_ROOT}/Sources/EtcdProto"
 CACHE_DIR="${REPO_ROOT}/.build-protoc"
 
 die() {
@@ -113,63 +114,98 @@ log "using protoc-gen-swift ${version} (${PLUGIN})"
 
 [[ -d "${PROTO_DIR}" ]] || die "missing ${PROTO_DIR}"
 
-# Proto files relative to Protos/, in a stable order.
-mapfile -t PROTOS < <(cd "${PROTO_DIR}" && find . -name '*.proto' -type f | sed 's|^\./||' | LC_ALL=C sort)
-[[ ${#PROTOS[@]} -gt 0 ]] || die "no .proto files under ${PROTO_DIR}"
-
 WORK_DIR="$(mktemp -d "${TMPDIR:-/tmp}/generate-protos.XXXXXX")"
 trap 'rm -rf "${WORK_DIR}"' EXIT
-GEN_DIR="${WORK_DIR}/out"
-mkdir -p "${GEN_DIR}"
 
-(
-  cd "${PROTO_DIR}"
-  "${PROTOC}" \
-    --proto_path=. \
-    --plugin=protoc-gen-swift="${PLUGIN}" \
-    --swift_out="${GEN_DIR}" \
-    --swift_opt=Visibility=Public \
-    --swift_opt=FileNaming=DropPath \
-    "${PROTOS[@]}"
-)
+# Generates one target: the .proto files (relative to Protos/) given after the target's name.
+# Sets GENERATED to the produced file names, relative to ${WORK_DIR}/<target>.
+generate() {
+  local target="$1"
+  shift
+  local gen_dir="${WORK_DIR}/${target}"
+  mkdir -p "${gen_dir}"
+  (
+    cd "${PROTO_DIR}"
+    "${PROTOC}" \
+      --proto_path=. \
+      --plugin=protoc-gen-swift="${PLUGIN}" \
+      --swift_out="${gen_dir}" \
+      --swift_opt=Visibility=Public \
+      --swift_opt=FileNaming=DropPath \
+      "$@"
+  )
+  mapfile -t GENERATED < <(cd "${gen_dir}" && find . -name '*.pb.swift' -type f | sed 's|^\./||' | LC_ALL=C sort)
+  [[ ${#GENERATED[@]} -gt 0 ]] || die "protoc produced no .pb.swift files for ${target}"
+}
 
-mapfile -t GENERATED < <(cd "${GEN_DIR}" && find . -name '*.pb.swift' -type f | sed 's|^\./||' | LC_ALL=C sort)
-[[ ${#GENERATED[@]} -gt 0 ]] || die "protoc produced no .pb.swift files"
-
-if [[ ${CHECK} -eq 1 ]]; then
-  status=0
+# Diffs one target's output against Sources/<target>; returns 1 when anything differs.
+check_target() {
+  local target="$1"
+  local gen_dir="${WORK_DIR}/${target}"
+  local out_dir="${REPO_ROOT}/Sources/${target}"
+  local status=0
   # Files that should exist and match.
   for f in "${GENERATED[@]}"; do
-    if [[ ! -f "${OUT_DIR}/${f}" ]]; then
-      echo "missing: Sources/EtcdProto/${f}" >&2
+    if [[ ! -f "${out_dir}/${f}" ]]; then
+      echo "missing: Sources/${target}/${f}" >&2
       status=1
-    elif ! diff -u "${OUT_DIR}/${f}" "${GEN_DIR}/${f}" >&2; then
-      echo "out of date: Sources/EtcdProto/${f}" >&2
+    elif ! diff -u "${out_dir}/${f}" "${gen_dir}/${f}" >&2; then
+      echo "out of date: Sources/${target}/${f}" >&2
       status=1
     fi
   done
   # Stale generated files that no longer have a .proto.
-  if [[ -d "${OUT_DIR}" ]]; then
+  if [[ -d "${out_dir}" ]]; then
     while IFS= read -r f; do
-      if [[ ! -f "${GEN_DIR}/${f}" ]]; then
-        echo "stale: Sources/EtcdProto/${f} (no corresponding .proto)" >&2
+      if [[ ! -f "${gen_dir}/${f}" ]]; then
+        echo "stale: Sources/${target}/${f} (no corresponding .proto)" >&2
         status=1
       fi
-    done < <(cd "${OUT_DIR}" && find . -name '*.pb.swift' -type f | sed 's|^\./||' | LC_ALL=C sort)
+    done < <(cd "${out_dir}" && find . -name '*.pb.swift' -type f | sed 's|^\./||' | LC_ALL=C sort)
   fi
   if [[ ${status} -ne 0 ]]; then
-    echo "generate-protos: Sources/EtcdProto is out of date; run scripts/generate-protos.sh" >&2
-    exit 1
+    echo "generate-protos: Sources/${target} is out of date; run scripts/generate-protos.sh" >&2
+    return 1
   fi
-  log "Sources/EtcdProto is up to date (${#GENERATED[@]} files)"
-  exit 0
-fi
+  log "Sources/${target} is up to date (${#GENERATED[@]} files)"
+}
 
-mkdir -p "${OUT_DIR}"
-# Replace all generated files so that removed .proto files do not leave stale output.
-find "${OUT_DIR}" -name '*.pb.swift' -type f -delete
-for f in "${GENERATED[@]}"; do
-  mkdir -p "$(dirname "${OUT_DIR}/${f}")"
-  cp "${GEN_DIR}/${f}" "${OUT_DIR}/${f}"
-  log "wrote Sources/EtcdProto/${f}"
+# Replaces Sources/<target>/*.pb.swift with the generated files, so that removed .proto files do
+# not leave stale output.
+write_target() {
+  local target="$1"
+  local gen_dir="${WORK_DIR}/${target}"
+  local out_dir="${REPO_ROOT}/Sources/${target}"
+  mkdir -p "${out_dir}"
+  find "${out_dir}" -name '*.pb.swift' -type f -delete
+  for f in "${GENERATED[@]}"; do
+    mkdir -p "$(dirname "${out_dir}/${f}")"
+    cp "${gen_dir}/${f}" "${out_dir}/${f}"
+    log "wrote Sources/${target}/${f}"
+  done
+}
+
+# Proto files relative to Protos/, in a stable order: etcd's everywhere but prometheus/, and
+# Prometheus' client model (which imports google/protobuf/timestamp.proto from protoc's include
+# directory; SwiftProtobuf provides its Swift type).
+mapfile -t ETCD_PROTOS < <(cd "${PROTO_DIR}" && find . -name '*.proto' -type f -not -path './prometheus/*' \
+  | sed 's|^\./||' | LC_ALL=C sort)
+mapfile -t PROMETHEUS_PROTOS < <(cd "${PROTO_DIR}" && find ./prometheus -name '*.proto' -type f \
+  | sed 's|^\./||' | LC_ALL=C sort)
+[[ ${#ETCD_PROTOS[@]} -gt 0 ]] || die "no etcd .proto files under ${PROTO_DIR}"
+[[ ${#PROMETHEUS_PROTOS[@]} -gt 0 ]] || die "no .proto files under ${PROTO_DIR}/prometheus"
+
+status=0
+for target in EtcdProto PrometheusProto; do
+  if [[ "${target}" == EtcdProto ]]; then
+    generate "${target}" "${ETCD_PROTOS[@]}"
+  else
+    generate "${target}" "${PROMETHEUS_PROTOS[@]}"
+  fi
+  if [[ ${CHECK} -eq 1 ]]; then
+    check_target "${target}" || status=1
+  else
+    write_target "${target}"
+  fi
 done
+exit "${status}"

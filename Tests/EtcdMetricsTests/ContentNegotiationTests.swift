@@ -8,10 +8,18 @@ struct ContentNegotiationTests {
     "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,"
     + "text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
 
+  /// What Prometheus 2.42 sends when started with `--enable-feature=native-histograms`
+  /// (`scrapeAcceptHeaderWithProtobuf` in its scrape/scrape.go).
+  static let prometheus242NativeHistograms =
+    "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,"
+    + "application/openmetrics-text;version=1.0.0;q=0.8,"
+    + "application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+
   @Test(
     "Accept headers pick the best supported format",
     arguments: [
       (prometheus242, .openMetrics1_0_0),
+      (prometheus242NativeHistograms, .protobufDelimited),
       (nil, .prometheusText0_0_4),
       ("", .prometheusText0_0_4),
       ("*/*", .prometheusText0_0_4),
@@ -38,6 +46,21 @@ struct ContentNegotiationTests {
       (
         "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
           + "encoding=delimited",
+        .protobufDelimited
+      ),
+      (
+        "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; "
+          + "encoding=delimited; q=0.5, text/plain;q=0.6",
+        .prometheusText0_0_4
+      ),
+      // Other protobuf encodings (text, compact-text) and messages are not supported.
+      (
+        "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text,"
+          + "application/openmetrics-text;q=0.1",
+        .openMetrics0_0_1
+      ),
+      (
+        "application/vnd.google.protobuf;proto=other.Message;encoding=delimited",
         .prometheusText0_0_4
       ),
       ("garbage;;;,,=", .prometheusText0_0_4),
@@ -58,6 +81,10 @@ struct ContentNegotiationTests {
     #expect(
       ExpositionFormat.openMetrics0_0_1.contentType
         == "application/openmetrics-text; version=0.0.1; charset=utf-8")
+    #expect(
+      ExpositionFormat.protobufDelimited.contentType
+        == "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; "
+        + "encoding=delimited")
   }
 
   @Test(

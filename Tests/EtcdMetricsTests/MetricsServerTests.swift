@@ -58,6 +58,31 @@ struct MetricsServerTests {
     #expect(body.contains("etcd_client_requests_total{method=\"Range\",code=\"OK\"} 41.0\n"))
   }
 
+  @Test("Prometheus with native histograms enabled gets protobuf with its content type")
+  func metricsProtobuf() throws {
+    let registry = MetricsRegistry()
+    registry.makeHistogram(
+      name: "op_seconds", help: "Operation latency.", buckets: [0.1, 1],
+      native: NativeHistogramOptions()
+    ).observe(0.25)
+    let (server, port) = try startServer(registry)
+    defer { server.stop() }
+    let response = try TestHTTPClient.request(
+      port: port, path: "/metrics",
+      headers: ["Accept": ContentNegotiationTests.prometheus242NativeHistograms])
+    #expect(response.status == 200)
+    #expect(
+      response.headers["content-type"]
+        == "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; "
+        + "encoding=delimited")
+    let families = try decodeDelimited(response.body)
+    let histogram = try #require(families.first { $0.name == "op_seconds" }).metric[0].histogram
+    #expect(histogram.sampleCount == 1)
+    #expect(histogram.schema == 3)
+    #expect(histogram.positiveDelta == [1])
+    #expect(families.contains { $0.name == "promhttp_metric_handler_requests_total" })
+  }
+
   @Test(
     "routes: health, 404, 405, HEAD",
     arguments: [

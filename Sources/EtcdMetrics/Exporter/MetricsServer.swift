@@ -4,7 +4,8 @@ import Synchronization
 ///
 /// Built on libmicrohttpd with its own threads (``Configuration/threadCount``, each with an epoll
 /// loop), so scrapes never run on Swift's cooperative pool. A scrape negotiates the format from its
-/// `Accept` header (OpenMetrics 1.0 or text 0.0.4), is gzipped when `Accept-Encoding` allows it,
+/// `Accept` header (protobuf, which carries native histograms, OpenMetrics 1.0 or text 0.0.4; see
+/// ``ExpositionFormat/negotiate(accept:)``), is gzipped when `Accept-Encoding` allows it,
 /// and past ``Configuration/maxRequestsInFlight`` concurrent scrapes gets 503. Other paths get 404;
 /// methods other than GET and HEAD on the served paths get 405. The server records
 /// `promhttp_metric_handler_requests_total{code}`, `..._requests_in_flight` and

@@ -6,6 +6,9 @@ public enum ExpositionFormat: Sendable, Hashable, CaseIterable {
   case openMetrics1_0_0
   /// OpenMetrics text 0.0.1 (the same text as 1.0.0; Prometheus still offers it).
   case openMetrics0_0_1
+  /// Prometheus' length-delimited protobuf `MetricFamily` messages: the only format that carries
+  /// native histograms.
+  case protobufDelimited
 
   /// The `Content-Type` of a response in this format.
   public var contentType: String {
@@ -13,27 +16,32 @@ public enum ExpositionFormat: Sendable, Hashable, CaseIterable {
     case .prometheusText0_0_4: PrometheusTextFormat.contentType
     case .openMetrics1_0_0: OpenMetricsTextFormat.contentType
     case .openMetrics0_0_1: "application/openmetrics-text; version=0.0.1; charset=utf-8"
+    case .protobufDelimited: ProtobufFormat.contentType
     }
   }
 
   /// Encodes families in this format.
   ///
   /// - Parameter families: The families, in the order to write them.
-  /// - Returns: The UTF-8 text.
+  /// - Returns: The UTF-8 text, or the protobuf messages.
   public func encode(_ families: [MetricFamilySnapshot]) -> [UInt8] {
     switch self {
     case .prometheusText0_0_4: PrometheusTextFormat.encode(families)
     case .openMetrics1_0_0, .openMetrics0_0_1: OpenMetricsTextFormat.encode(families)
+    case .protobufDelimited: ProtobufFormat.encode(families)
     }
   }
 
   /// Picks the best supported format for an `Accept` header.
   ///
   /// Media ranges are tried in order of decreasing `q` (ties keep header order), as client_golang's
-  /// `NegotiateIncludingOpenMetrics` does: `application/openmetrics-text` with version `1.0.0`,
-  /// `0.0.1` or none, and `text/plain` with version `0.0.4` or none, are supported; ranges with
-  /// `q=0` are not acceptable. Anything else, a missing or malformed header included, gives the
-  /// default, text 0.0.4 (including for a lone `*/*`).
+  /// `NegotiateIncludingOpenMetrics` does: `application/vnd.google.protobuf` with
+  /// `proto=io.prometheus.client.MetricFamily` and `encoding=delimited`,
+  /// `application/openmetrics-text` with version `1.0.0`, `0.0.1` or none, and `text/plain` with
+  /// version `0.0.4` or none, are supported; ranges with `q=0` are not acceptable. Anything else, a
+  /// missing or malformed header included, gives the default, text 0.0.4 (including for a lone
+  /// `*/*`). Prometheus started with `--enable-feature=native-histograms` lists protobuf first and
+  /// gets it.
   ///
   /// - Parameter accept: The header's value, if the request had one.
   /// - Returns: The format to answer with.
@@ -42,6 +50,12 @@ public enum ExpositionFormat: Sendable, Hashable, CaseIterable {
     for range in AcceptHeader.parse(accept) where range.quality > 0 {
       let version = range.parameters["version"]
       switch range.mediaType {
+      case "application/vnd.google.protobuf":
+        if range.parameters["proto"] == "io.prometheus.client.MetricFamily"
+          && range.parameters["encoding"] == "delimited"
+        {
+          return .protobufDelimited
+        }
       case "application/openmetrics-text":
         switch version {
         case "1.0.0": return .openMetrics1_0_0
@@ -62,7 +76,7 @@ extension MetricsRegistry {
   /// Scrapes the registry and encodes it.
   ///
   /// - Parameter format: The exposition format.
-  /// - Returns: The UTF-8 text.
+  /// - Returns: The UTF-8 text, or the protobuf messages.
   public func exposition(format: ExpositionFormat) -> [UInt8] {
     format.encode(collect())
   }

@@ -3,7 +3,9 @@
 /// Pure: turns snapshots into bytes, as client_golang's `expfmt.MetricFamilyToOpenMetrics` with
 /// created lines does. Counter families are named without `_total` in `# HELP`/`# TYPE` while their
 /// samples keep it; counters and histograms get a `_created` sample when the series has a creation
-/// time; the output ends with `# EOF`. Units are not written.
+/// time; the output ends with `# EOF`. Units are not written. A histogram bucket's latest exemplar
+/// follows its sample (`..._bucket{le="0.01"} 3 # {trace_id="abc"} 0.0042 1.7000000001e+09`);
+/// native buckets are not part of OpenMetrics 1.0 and are left out.
 ///
 /// ```
 /// # HELP etcd_client_rpcs RPCs completed.
@@ -59,13 +61,16 @@ public enum OpenMetricsTextFormat {
           writer.write(ExpositionFloat.openMetrics(value))
           writer.write("\n")
         case .histogram(let histogram):
-          for (bound, count) in zip(histogram.upperBounds, histogram.cumulativeCounts) {
+          for (index, (bound, count)) in zip(histogram.upperBounds, histogram.cumulativeCounts)
+            .enumerated()
+          {
             writer.write(familyName)
             writer.write("_bucket")
             writer.writeLabels(
               names: names, values: values, extra: ("le", ExpositionFloat.openMetrics(bound)))
             writer.write(" ")
             writer.write(count)
+            writeExemplar(&writer, histogram.exemplar(at: index))
             writer.write("\n")
           }
           writer.write(familyName)
@@ -73,6 +78,7 @@ public enum OpenMetricsTextFormat {
           writer.writeLabels(names: names, values: values, extra: ("le", "+Inf"))
           writer.write(" ")
           writer.write(histogram.count)
+          writeExemplar(&writer, histogram.exemplar(at: histogram.upperBounds.count))
           writer.write("\n")
           writer.write(familyName)
           writer.write("_sum")
@@ -92,6 +98,23 @@ public enum OpenMetricsTextFormat {
     }
     writer.write("# EOF\n")
     return writer.bytes
+  }
+
+  /// Writes ` # {labels} value timestamp` after a bucket's count, as client_golang's writer does
+  /// (the timestamp in seconds, formatted like other floats).
+  private static func writeExemplar(_ writer: inout ExpositionWriter, _ exemplar: Exemplar?) {
+    guard let exemplar else { return }
+    writer.write(" # ")
+    let labels = exemplar.sortedLabels
+    if labels.isEmpty {
+      writer.write("{}")
+    } else {
+      writer.writeLabels(names: labels.map(\.name), values: labels.map(\.value))
+    }
+    writer.write(" ")
+    writer.write(ExpositionFloat.openMetrics(exemplar.value))
+    writer.write(" ")
+    writer.write(ExpositionFloat.openMetrics(exemplar.timestamp))
   }
 
   private static func writeCreated(

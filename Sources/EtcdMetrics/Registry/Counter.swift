@@ -46,6 +46,12 @@ public final class Counter: Sendable {
     floatingPartBits.add(amount)
   }
 
+  /// Sets the value back to zero (for swift-metrics' `Counter.reset()`; Prometheus sees a reset).
+  func reset() {
+    integerPart.store(0, ordering: .relaxed)
+    floatingPartBits.store(0.0.bitPattern, ordering: .relaxed)
+  }
+
   /// The current value.
   public var value: Double {
     Double(integerPart.load(ordering: .relaxed))

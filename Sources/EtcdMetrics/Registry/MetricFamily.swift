@@ -31,13 +31,15 @@ public final class MetricFamily<Child: AnyObject & Sendable>: Sendable {
   let kind: MetricFamilySnapshot.Kind
   /// For histogram families, the finite upper bounds of every series.
   let upperBounds: [Double]?
+  /// For histogram families with native buckets, their layout.
+  let nativeLayout: NativeHistogramLayout?
   private let makeChild: @Sendable (_ created: Double) -> Child
   private let readChild: @Sendable (Child) -> MetricSnapshot
   private let children: Mutex<[[String]: Child]>
 
   init(
     name: String, help: String, kind: MetricFamilySnapshot.Kind, labelNames: [String],
-    upperBounds: [Double]? = nil,
+    upperBounds: [Double]? = nil, nativeLayout: NativeHistogramLayout? = nil,
     makeChild: @escaping @Sendable (_ created: Double) -> Child,
     readChild: @escaping @Sendable (Child) -> MetricSnapshot
   ) {
@@ -46,6 +48,7 @@ public final class MetricFamily<Child: AnyObject & Sendable>: Sendable {
     self.kind = kind
     self.labelNames = labelNames
     self.upperBounds = upperBounds
+    self.nativeLayout = nativeLayout
     self.makeChild = makeChild
     self.readChild = readChild
     self.children = Mutex([:])

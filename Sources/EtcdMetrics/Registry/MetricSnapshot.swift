@@ -86,6 +86,11 @@ public struct HistogramSnapshot: Sendable, Hashable {
   public var count: UInt64
   /// The sum of the observed values.
   public var sum: Double
+  /// The native (sparse exponential) buckets, when the histogram keeps them.
+  public var native: NativeHistogramSnapshot?
+  /// The latest exemplar of each classic bucket, the `+Inf` bucket last: empty, or one entry per
+  /// upper bound plus one.
+  public var exemplars: [Exemplar?]
 
   /// Creates a histogram snapshot.
   ///
@@ -94,11 +99,79 @@ public struct HistogramSnapshot: Sendable, Hashable {
   ///   - cumulativeCounts: For each bound, the number of observations less than or equal to it.
   ///   - count: The number of observations.
   ///   - sum: The sum of the observed values.
-  public init(upperBounds: [Double], cumulativeCounts: [UInt64], count: UInt64, sum: Double) {
+  ///   - native: The native buckets, if any.
+  ///   - exemplars: Empty, or the latest exemplar of each bucket, `+Inf` last.
+  public init(
+    upperBounds: [Double], cumulativeCounts: [UInt64], count: UInt64, sum: Double,
+    native: NativeHistogramSnapshot? = nil, exemplars: [Exemplar?] = []
+  ) {
     precondition(upperBounds.count == cumulativeCounts.count, "one cumulative count per bound")
+    precondition(
+      exemplars.isEmpty || exemplars.count == upperBounds.count + 1,
+      "no exemplars or one per bucket including +Inf")
     self.upperBounds = upperBounds
     self.cumulativeCounts = cumulativeCounts
     self.count = count
     self.sum = sum
+    self.native = native
+    self.exemplars = exemplars
+  }
+
+  /// The exemplar of bucket `index` (`upperBounds.count` for `+Inf`), if any.
+  func exemplar(at index: Int) -> Exemplar? {
+    exemplars.indices.contains(index) ? exemplars[index] : nil
+  }
+}
+
+/// The native (sparse exponential) buckets of one histogram series at a scrape.
+///
+/// Bucket `index` holds the magnitudes in `(2^((index-1)·2^-schema), 2^(index·2^-schema)]`.
+public struct NativeHistogramSnapshot: Sendable, Hashable {
+  /// One non-empty bucket.
+  public struct Bucket: Sendable, Hashable {
+    /// The bucket index.
+    public var index: Int
+    /// The observations in it (not cumulative).
+    public var count: UInt64
+
+    /// Creates a bucket.
+    ///
+    /// - Parameters:
+    ///   - index: The bucket index.
+    ///   - count: The observations in it.
+    public init(index: Int, count: UInt64) {
+      self.index = index
+      self.count = count
+    }
+  }
+
+  /// The resolution: boundaries are powers of `2^(2^-schema)`.
+  public var schema: Int
+  /// Observations whose magnitude is at most this are in the zero bucket.
+  public var zeroThreshold: Double
+  /// The observations in the zero bucket.
+  public var zeroCount: UInt64
+  /// The non-empty buckets of positive observations, ascending by index.
+  public var positive: [Bucket]
+  /// The non-empty buckets of negative observations (by magnitude), ascending by index.
+  public var negative: [Bucket]
+
+  /// Creates a native histogram snapshot.
+  ///
+  /// - Parameters:
+  ///   - schema: The resolution, -4 through 8.
+  ///   - zeroThreshold: The width of the zero bucket.
+  ///   - zeroCount: The observations in the zero bucket.
+  ///   - positive: The non-empty positive buckets, ascending by index.
+  ///   - negative: The non-empty negative buckets, ascending by index.
+  public init(
+    schema: Int, zeroThreshold: Double, zeroCount: UInt64, positive: [Bucket],
+    negative: [Bucket] = []
+  ) {
+    self.schema = schema
+    self.zeroThreshold = zeroThreshold
+    self.zeroCount = zeroCount
+    self.positive = positive
+    self.negative = negative
   }
 }

@@ -59,13 +59,17 @@ public final class MetricsRegistry: Sendable {
   ///   - labelNames: The label names (`[a-zA-Z_][a-zA-Z0-9_]*`, not `le`, not starting with `__`).
   ///   - buckets: The upper bounds: non-empty, strictly ascending, no NaN; a trailing `+Inf` is
   ///     implied and may be omitted.
+  ///   - native: With options, each series also keeps native (sparse exponential) buckets, which
+  ///     the protobuf exposition sends for Prometheus' native histograms; `nil` (the default) for
+  ///     classic buckets only.
   /// - Returns: The family; resolve series with ``MetricFamily/labels(_:)-(String...)``.
   public func makeHistogramFamily(
-    name: String, help: String, labelNames: [String], buckets: [Double]
+    name: String, help: String, labelNames: [String], buckets: [Double],
+    native: NativeHistogramOptions? = nil
   ) -> MetricFamily<Histogram> {
     register(
       makeHistogramFamilyUnregistered(
-        name: name, help: help, labelNames: labelNames, buckets: buckets))
+        name: name, help: help, labelNames: labelNames, buckets: buckets, native: native))
   }
 
   // MARK: Single series
@@ -96,9 +100,15 @@ public final class MetricsRegistry: Sendable {
   ///   - name: The metric name.
   ///   - help: The help text.
   ///   - buckets: The upper bounds: non-empty, strictly ascending, no NaN.
+  ///   - native: With options, the histogram also keeps native (sparse exponential) buckets;
+  ///     `nil` (the default) for classic buckets only.
   /// - Returns: The histogram.
-  public func makeHistogram(name: String, help: String, buckets: [Double]) -> Histogram {
-    makeHistogramFamily(name: name, help: help, labelNames: [], buckets: buckets).labels()
+  public func makeHistogram(
+    name: String, help: String, buckets: [Double], native: NativeHistogramOptions? = nil
+  ) -> Histogram {
+    makeHistogramFamily(
+      name: name, help: help, labelNames: [], buckets: buckets, native: native
+    ).labels()
   }
 
   // MARK: Registration
@@ -140,7 +150,8 @@ public final class MetricsRegistry: Sendable {
     families.withLock { families in
       if let existing = families[family.name] {
         guard let same = existing as? MetricFamily<Child>, same.kind == family.kind,
-          same.labelNames == family.labelNames, same.upperBounds == family.upperBounds
+          same.labelNames == family.labelNames, same.upperBounds == family.upperBounds,
+          same.nativeLayout == family.nativeLayout
         else {
           preconditionFailure("metric \(family.name) is already registered with another shape")
         }
@@ -182,14 +193,17 @@ extension MetricsRegistry {
   }
 
   func makeHistogramFamilyUnregistered(
-    name: String, help: String, labelNames: [String], buckets: [Double]
+    name: String, help: String, labelNames: [String], buckets: [Double],
+    native: NativeHistogramOptions? = nil
   ) -> MetricFamily<Histogram> {
     Self.validate(name: name, labelNames: labelNames)
     precondition(!labelNames.contains("le"), "histogram \(name) cannot use the label name le")
     let bounds = Self.validatedUpperBounds(buckets, name: name)
+    let layout = native.map { NativeHistogramLayout($0, name: name) }
     return MetricFamily(
       name: name, help: help, kind: .histogram, labelNames: labelNames, upperBounds: bounds,
-      makeChild: { Histogram(upperBounds: bounds, created: $0) },
+      nativeLayout: layout,
+      makeChild: { Histogram(upperBounds: bounds, native: layout, created: $0) },
       readChild: { MetricSnapshot(value: .histogram($0.snapshot()), created: $0.created) })
   }
 
