@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages this project needs to build, test and run: libnghttp2 (the HTTP/2 engine),
 # libmicrohttpd and zlib (the /metrics server), etcd (server and etcdctl, for tests and the probe's throwaway
-# cluster), Prometheus (promtool and a real scraper for tests) and protoc (to check the generated code).
+# cluster), Prometheus (promtool and a real scraper for tests), protoc (to check the generated code), curl and
+# openssl (the TLS tests make their certificates and check etcd's health with them).
 # Needs root (or sudo); does nothing when everything is already installed.
 set -euo pipefail
 
 packages=(libnghttp2-dev libmicrohttpd-dev zlib1g-dev pkg-config etcd-server etcd-client prometheus
-  protobuf-compiler curl)
+  protobuf-compiler curl openssl)
 
 missing=()
 for package in "${packages[@]}"; do

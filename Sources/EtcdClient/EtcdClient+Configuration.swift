@@ -24,6 +24,15 @@ extension EtcdClient {
     public var interceptors: [any ClientInterceptor] = []
     /// The event loops the client's connections run on. Default: NIO's shared singleton group.
     public var eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    /// HTTP/2 PING keepalive (clientv3's `DialKeepAliveTime` and `DialKeepAliveTimeout`): while calls or
+    /// streams are open, the client pings each connection every `interval`; a PING not acknowledged within
+    /// `timeout` fails that connection, so its calls end, retries and watches move to another endpoint.
+    /// Default: every 10 s, 10 s timeout. nil turns it off. etcd's server refuses pings more often than its
+    /// `--grpc-keepalive-min-time` (5 s by default).
+    public var keepalive: Keepalive? = .defaults
+    /// How often to replace the endpoints with the client URLs of the cluster's members (clientv3's
+    /// `AutoSyncInterval`); nil, the default, never does. Connections to endpoints that remain are kept.
+    public var autoSyncInterval: Duration?
     /// The user to authenticate as (clientv3's `Username`); nil for a cluster without auth. The client fetches a
     /// token with `password`, sends it with every call, and fetches a new one once when a call fails with
     /// `.invalidAuthToken`.
@@ -32,10 +41,31 @@ extension EtcdClient {
     public var password: String?
     /// The `user-agent` sent with every call.
     public var userAgent: String = "etcd-swift/0.1"
+    /// TLS for the connections (see `TLS`). Default: nil: `host:port` and `http://` endpoints are plain, and
+    /// `https://` endpoints use TLS with `TLS.defaults` (the system's trusted CAs), as clientv3 does. When set,
+    /// `host:port` and `https://` endpoints use it; `http://` endpoints stay plain.
+    public var tls: TLS?
 
     /// Creates a configuration for these endpoints.
     public init(endpoints: [String]) {
       self.endpoints = endpoints
     }
+  }
+
+  /// PING keepalive settings.
+  public struct Keepalive: Sendable, Hashable {
+    /// Time between PINGs while calls are open.
+    public var interval: Duration
+    /// How long to wait for a PING's acknowledgement.
+    public var timeout: Duration
+
+    /// Creates keepalive settings.
+    public init(interval: Duration, timeout: Duration) {
+      self.interval = interval
+      self.timeout = timeout
+    }
+
+    /// Every 10 s, with a 10 s timeout.
+    public static var defaults: Keepalive { Keepalive(interval: .seconds(10), timeout: .seconds(10)) }
   }
 }

@@ -18,8 +18,8 @@ import SwiftProtobuf
 public final class EtcdClient: Sendable {
   /// The configuration the client was made with.
   public let configuration: Configuration
-  private let connections: [GRPCConnection]
-  private let next = Atomic<Int>(0)
+  /// The endpoints, their connections and their health.
+  let endpoints: EndpointSet
   private let closed = Atomic<Bool>(false)
   private let framer: GRPCMessageFramer
   /// The auth token, when the configuration names a user.
@@ -28,6 +28,8 @@ public final class EtcdClient: Sendable {
   private let watchHubs = Mutex<[Bool: WatchStreamHub]>([:])
   /// The shared LeaseKeepAlive stream's owner, made on first use.
   private let leaseHub = Mutex<LeaseKeepAliveHub?>(nil)
+  /// The endpoint auto-sync task, when configured.
+  private let autoSync = Mutex<Task<Void, Never>?>(nil)
 
   /// Creates a client. Connections are made on first use, so this does no I/O.
   ///
@@ -47,25 +49,31 @@ public final class EtcdClient: Sendable {
     }
     var endpoints: [Endpoint] = []
     for text in configuration.endpoints {
-      endpoints.append(try Endpoint(parsing: text))
+      endpoints.append(try Endpoint(parsing: text, defaultTLS: configuration.tls != nil))
     }
     self.configuration = configuration
     let settings = GRPCConnection.Settings(
       dialTimeout: TimeAmount(configuration.dialTimeout),
       initialStreamWindow: 4 * 1024 * 1024,
       connectionWindow: 16 * 1024 * 1024,
-      userAgent: configuration.userAgent
+      userAgent: configuration.userAgent,
+      tls: try GRPCConnection.TLS(configuration.tls, endpoints: endpoints),
+      keepalive: configuration.keepalive.map {
+        GRPCConnectionHandler.Keepalive(
+          interval: TimeAmount($0.interval), timeout: TimeAmount($0.timeout))
+      }
     )
-    self.connections = endpoints.map { endpoint in
-      GRPCConnection(
-        endpoint: endpoint,
-        eventLoop: configuration.eventLoopGroup.next(),
-        settings: settings
-      )
-    }
+    self.endpoints = EndpointSet(
+      endpoints: endpoints,
+      settings: settings,
+      eventLoopGroup: configuration.eventLoopGroup
+    )
     self.framer = GRPCMessageFramer(maxMessageLength: configuration.maxSendMessageSize)
     self.authTokenStore = configuration.username.map {
       AuthTokenStore(username: $0, password: configuration.password ?? "")
+    }
+    if let interval = configuration.autoSyncInterval {
+      startAutoSync(every: interval)
     }
   }
 
@@ -78,39 +86,34 @@ public final class EtcdClient: Sendable {
   /// this returns once every connection's socket is closed. Calling it again does nothing.
   public func close() async {
     guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+    autoSync.withLock { $0?.cancel() }
     for hub in existingWatchHubs() { await hub.shutdown() }
     if let hub = leaseHub.withLock({ $0 }) { await hub.shutdown() }
-    for connection in connections {
+    for connection in endpoints.all {
       await connection.close()
     }
   }
 
+  func setAutoSyncTask(_ task: Task<Void, Never>) {
+    autoSync.withLock { $0 = task }
+  }
+
   /// How many connection attempts the client made, over all endpoints.
   var connectAttempts: Int {
-    connections.reduce(0) { $0 + $1.connectAttempts.load(ordering: .relaxed) }
+    endpoints.all.reduce(0) { $0 + $1.connectAttempts.load(ordering: .relaxed) }
   }
 
   // MARK: - Calls
 
-  /// The connection the next call goes to: round robin over the endpoints.
-  private func nextConnection() -> GRPCConnection {
-    if connections.count == 1 { return connections[0] }
-    let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
-    return connections[Int(UInt(bitPattern: index) % UInt(connections.count))]
-  }
-
   /// The connection of one configured endpoint, named as configured or as `host:port`.
   func connection(for endpoint: String) throws(EtcdError) -> GRPCConnection {
-    if let match = connections.first(where: {
-      $0.endpoint.description == endpoint || $0.endpoint.authority == endpoint
-    }) {
-      return match
-    }
+    if let match = endpoints.connection(for: endpoint) { return match }
     throw EtcdError(
       code: .invalidRequest,
       status: GRPCStatus(
         code: .invalidArgument,
-        message: "\(endpoint) is not one of the client's endpoints (\(configuration.endpoints.joined(separator: ", ")))"
+        message:
+          "\(endpoint) is not one of the client's endpoints (\(endpoints.all.map(\.endpoint.description).joined(separator: ", ")))"
       ),
       endpoint: endpoint
     )
@@ -160,7 +163,8 @@ public final class EtcdClient: Sendable {
     return [AuthTokenInterceptor(store: authTokenStore)] + configuration.interceptors
   }
 
-  /// Runs one unary call through `interceptors` and the transport.
+  /// Runs one unary call through `interceptors` and the transport, retrying it on another endpoint when
+  /// `RetryPolicy` allows, within the call's deadline.
   func performUnary<Response: SwiftProtobuf.Message>(
     _ method: RPCMethod,
     _ request: some SwiftProtobuf.Message,
@@ -169,68 +173,119 @@ public final class EtcdClient: Sendable {
     interceptors: [any ClientInterceptor]
   ) async throws(EtcdError) -> Response {
     guard !closed.load(ordering: .relaxed) else { throw clientClosedError }
-    let connection = try endpoint.map(self.connection(for:)) ?? nextConnection()
+    let pinned = try endpoint.map(self.connection(for:))
+    var connection = pinned ?? endpoints.pick()
     let deadline = deadline(for: timeout)
     let maxReceive = configuration.maxReceiveMessageSize
 
-    if interceptors.isEmpty {
-      let framed = try framer.frame(request)
-      let bytes = try await connection.unary(
-        method: method,
-        request: framed,
-        metadata: ClientMetadata(),
-        deadline: deadline,
-        maxReceiveMessageLength: maxReceive
-      )
-      return try Self.decode(bytes, endpoint: connection.endpoint.description)
-    }
-
-    let info = ClientCallInfo(
-      method: method,
-      endpoint: connection.endpoint.description,
-      startTime: .now
-    )
+    // Interceptors see the call once, each attempt, and the end; with none, none of this is done.
     var metadata = ClientMetadata()
-    for interceptor in interceptors { interceptor.callStarted(info, metadata: &metadata) }
-    var sent: Int?
-    var received: Int?
-    do {
-      let framed = try framer.frame(request)
-      sent = framed.count
-      for interceptor in interceptors { interceptor.messageSent(info, size: framed.count) }
-      let bytes = try await connection.unary(
-        method: method,
-        request: framed,
-        metadata: metadata,
-        deadline: deadline,
-        maxReceiveMessageLength: maxReceive
-      )
-      received = bytes.count
-      for interceptor in interceptors { interceptor.messageReceived(info, size: bytes.count) }
-      let response: Response = try Self.decode(bytes, endpoint: connection.endpoint.description)
+    let info: ClientCallInfo?
+    if interceptors.isEmpty {
+      info = nil
+    } else {
+      let started = ClientCallInfo(
+        method: method, endpoint: connection.endpoint.description, startTime: .now)
+      for interceptor in interceptors { interceptor.callStarted(started, metadata: &metadata) }
+      info = started
+    }
+    func finish(_ status: GRPCStatus, _ error: EtcdError?, attempts: Int, sent: Int, received: Int?) {
+      guard let info else { return }
       let outcome = ClientCallOutcome(
-        status: .ok,
-        error: nil,
-        duration: info.startTime.duration(to: .now),
-        messagesSent: 1,
-        bytesSent: framed.count,
-        messagesReceived: 1,
-        bytesReceived: bytes.count
-      )
-      for interceptor in interceptors.reversed() { interceptor.callFinished(info, outcome: outcome) }
-      return response
-    } catch {
-      let outcome = ClientCallOutcome(
-        status: error.status,
+        status: status,
         error: error,
         duration: info.startTime.duration(to: .now),
-        messagesSent: sent == nil ? 0 : 1,
-        bytesSent: sent ?? 0,
+        messagesSent: attempts > 0 ? attempts : 0,
+        bytesSent: sent * attempts,
         messagesReceived: received == nil ? 0 : 1,
-        bytesReceived: received ?? 0
+        bytesReceived: received ?? 0,
+        attempts: max(attempts, 1),
+        endpoint: connection.endpoint.description
       )
       for interceptor in interceptors.reversed() { interceptor.callFinished(info, outcome: outcome) }
+    }
+
+    let framed: GRPCFramedMessage
+    do {
+      framed = try framer.frame(request)
+    } catch {
+      finish(error.status, error, attempts: 0, sent: 0, received: nil)
       throw error
+    }
+
+    var tried = Set<ObjectIdentifier>()
+    var attempt = 0
+    while true {
+      let attemptStart = ContinuousClock.now
+      if let info {
+        for interceptor in interceptors { interceptor.messageSent(info, size: framed.count) }
+      }
+      let result: Result<[UInt8], EtcdError>
+      do {
+        result = .success(
+          try await connection.unary(
+            method: method,
+            request: framed,
+            metadata: metadata,
+            deadline: deadline,
+            maxReceiveMessageLength: maxReceive
+          ))
+      } catch {
+        result = .failure(error)
+      }
+      attempt += 1
+      switch result {
+      case .success(let bytes):
+        endpoints.succeeded(connection)
+        if let info {
+          for interceptor in interceptors { interceptor.messageReceived(info, size: bytes.count) }
+          let record = ClientAttempt(
+            number: attempt - 1, endpoint: connection.endpoint.description, status: .ok,
+            duration: attemptStart.duration(to: .now), bytesSent: framed.count,
+            bytesReceived: bytes.count)
+          for interceptor in interceptors.reversed() {
+            interceptor.attemptFinished(info, attempt: record)
+          }
+        }
+        let response: Response
+        do {
+          response = try Self.decode(bytes, endpoint: connection.endpoint.description)
+        } catch {
+          finish(error.status, error, attempts: attempt, sent: framed.count, received: bytes.count)
+          throw error
+        }
+        finish(.ok, nil, attempts: attempt, sent: framed.count, received: bytes.count)
+        return response
+
+      case .failure(let error):
+        if error.code == .connectionFailed || error.code == .connectionClosed {
+          endpoints.failed(connection)
+        }
+        if let info {
+          let record = ClientAttempt(
+            number: attempt - 1, endpoint: connection.endpoint.description, status: error.status,
+            duration: attemptStart.duration(to: .now), bytesSent: framed.count, bytesReceived: 0)
+          for interceptor in interceptors.reversed() {
+            interceptor.attemptFinished(info, attempt: record)
+          }
+        }
+        tried.insert(ObjectIdentifier(connection))
+        let everyEndpointTried = tried.count >= endpoints.all.count
+        // A TLS set-up problem does not go away by retrying: stop once every endpoint refused it.
+        let retry =
+          pinned == nil && attempt < RetryPolicy.maximumAttempts
+          && !(error.isTLSHandshakeFailure && everyEndpointTried)
+          && RetryPolicy.mayRetry(method, after: error, neverProcessed: error.requestNeverProcessed)
+          && !closed.load(ordering: .relaxed)
+        let pause = RetryPolicy.backoff(attempt: attempt, jitter: Double.random(in: 0.9...1.1))
+        let inTime = deadline.map { NIODeadline.now() + TimeAmount(pause) < $0 } ?? true
+        guard retry, inTime, (try? await Task.sleep(for: pause)) != nil else {
+          finish(error.status, error, attempts: attempt, sent: framed.count, received: nil)
+          throw error
+        }
+        if everyEndpointTried { tried.removeAll() }
+        connection = endpoints.pick(excluding: tried)
+      }
     }
   }
 
@@ -266,14 +321,20 @@ public final class EtcdClient: Sendable {
     metadata: ClientMetadata = ClientMetadata()
   ) throws(EtcdError) -> GRPCStreamingCall {
     guard !closed.load(ordering: .relaxed) else { throw clientClosedError }
-    let connection = nextConnection()
+    let connection = endpoints.pick()
+    let endpoints = self.endpoints
     return GRPCStreamingCall(
       connection: connection,
       method: method,
       metadata: metadata,
       deadline: nil,
       maxReceiveMessageLength: configuration.maxReceiveMessageSize,
-      interceptors: interceptors
+      interceptors: interceptors,
+      onFinish: { error in
+        if let error, error.code == .connectionFailed || error.code == .connectionClosed {
+          endpoints.failed(connection)
+        }
+      }
     )
   }
 

@@ -207,6 +207,11 @@ public struct EtcdError: Error, Sendable, CustomStringConvertible {
   public var cause: (any Error)?
   /// For `.compacted` errors of a watch: the store's compact revision. A new watch can start from it.
   public var compactRevision: Int64?
+  /// Whether the request provably never reached a server (no connection, REFUSED_STREAM, a stream above a
+  /// GOAWAY's last stream id), so that even a call changing state may be sent again.
+  public internal(set) var requestNeverProcessed: Bool = false
+  /// Whether this is a TLS handshake failure: retrying the same endpoint cannot help.
+  var isTLSHandshakeFailure: Bool = false
 
   /// Creates an error.
   public init(code: Code, status: GRPCStatus, endpoint: String? = nil, cause: (any Error)? = nil) {

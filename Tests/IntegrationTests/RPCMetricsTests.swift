@@ -92,7 +92,7 @@ struct RPCMetricsTests {
     configuration.interceptors = [RPCMetricsInterceptor(registry: registry, options: .init(endpointLabel: false))]
     let client = try EtcdClient(configuration: configuration)
     for _ in 0..<3 {
-      await expectEtcdError(.connectionFailed) { try await client.put("k", "v") }
+      await expectEtcdError(.connectionFailed) { try await client.put("k", "v", timeout: .milliseconds(300)) }
     }
     await client.close()
     let samples = parseExposition(String(decoding: registry.exposition(format: .prometheusText0_0_4), as: UTF8.self))

@@ -26,6 +26,10 @@ public protocol ClientInterceptor: Sendable {
   /// A response message was received; `size` is counted as for `messageSent`.
   func messageReceived(_ call: ClientCallInfo, size: Int)
 
+  /// One attempt of the call ended. A call makes one attempt, or several when it is retried on another
+  /// endpoint (gRFC A66's per-attempt view); `callFinished` follows the last.
+  func attemptFinished(_ call: ClientCallInfo, attempt: ClientAttempt)
+
   /// The call ended: with `.ok`, or with the status and error it failed with.
   func callFinished(_ call: ClientCallInfo, outcome: ClientCallOutcome)
 }
@@ -38,14 +42,50 @@ extension ClientInterceptor {
   /// Does nothing.
   public func messageReceived(_ call: ClientCallInfo, size: Int) {}
   /// Does nothing.
+  public func attemptFinished(_ call: ClientCallInfo, attempt: ClientAttempt) {}
+  /// Does nothing.
   public func callFinished(_ call: ClientCallInfo, outcome: ClientCallOutcome) {}
+}
+
+/// One attempt of a call.
+public struct ClientAttempt: Sendable {
+  /// The attempt's number: 0 for the first, 1 for the first retry, ...
+  public let number: Int
+  /// The endpoint the attempt went to.
+  public let endpoint: String
+  /// How the attempt ended.
+  public let status: GRPCStatus
+  /// The attempt's duration.
+  public let duration: Duration
+  /// The size of the request messages sent in this attempt.
+  public let bytesSent: Int
+  /// The size of the response messages received in this attempt.
+  public let bytesReceived: Int
+
+  /// Creates an attempt (public for interceptor tests).
+  public init(
+    number: Int,
+    endpoint: String,
+    status: GRPCStatus,
+    duration: Duration,
+    bytesSent: Int,
+    bytesReceived: Int
+  ) {
+    self.number = number
+    self.endpoint = endpoint
+    self.status = status
+    self.duration = duration
+    self.bytesSent = bytesSent
+    self.bytesReceived = bytesReceived
+  }
 }
 
 /// What an interceptor knows about a call.
 public struct ClientCallInfo: Sendable {
   /// The method called.
   public let method: RPCMethod
-  /// The endpoint the call goes to (`host:port` as configured).
+  /// The endpoint of the call's first attempt (`host:port` as configured). Retries may go elsewhere: see
+  /// `ClientAttempt.endpoint` and `ClientCallOutcome.endpoint`.
   public let endpoint: String
   /// When the call started, on the monotonic clock.
   public let startTime: ContinuousClock.Instant
@@ -74,6 +114,10 @@ public struct ClientCallOutcome: Sendable {
   public let messagesReceived: Int
   /// The total size of the response messages received, counted as in `messageReceived`.
   public let bytesReceived: Int
+  /// How many attempts the call made (1 unless it was retried).
+  public let attempts: Int
+  /// The endpoint of the last attempt: the member that served the call, or the last one tried.
+  public let endpoint: String
 
   /// Creates an outcome (public for interceptor tests).
   public init(
@@ -83,8 +127,12 @@ public struct ClientCallOutcome: Sendable {
     messagesSent: Int = 0,
     bytesSent: Int = 0,
     messagesReceived: Int = 0,
-    bytesReceived: Int = 0
+    bytesReceived: Int = 0,
+    attempts: Int = 1,
+    endpoint: String = ""
   ) {
+    self.attempts = attempts
+    self.endpoint = endpoint
     self.status = status
     self.error = error
     self.duration = duration

@@ -1,11 +1,14 @@
 import Foundation
 
-/// A server address the client connects to, parsed from `host:port`, `http://host:port` or `[v6]:port`.
+/// A server address the client connects to, parsed from `host:port`, `http://host:port`, `https://host:port` or
+/// `[v6]:port`.
 struct Endpoint: Sendable, Hashable, CustomStringConvertible {
   /// The host name or address, without brackets.
   let host: String
   /// The TCP port.
   let port: Int
+  /// Whether connections to this endpoint use TLS: `https://`, or no scheme when the client has TLS configured.
+  let isTLS: Bool
   /// The endpoint as configured, used in errors and metric labels.
   let description: String
 
@@ -14,8 +17,9 @@ struct Endpoint: Sendable, Hashable, CustomStringConvertible {
 
   /// Parses an endpoint.
   ///
+  /// - Parameter defaultTLS: Whether an endpoint without a scheme uses TLS (the client has TLS configured).
   /// - Throws: `EtcdError` with code `.invalidConfiguration` for a malformed endpoint or an unsupported scheme.
-  init(parsing text: String) throws(EtcdError) {
+  init(parsing text: String, defaultTLS: Bool = false) throws(EtcdError) {
     func invalid(_ why: String) -> EtcdError {
       EtcdError(
         code: .invalidConfiguration,
@@ -24,12 +28,12 @@ struct Endpoint: Sendable, Hashable, CustomStringConvertible {
       )
     }
     var rest = Substring(text.trimmingCharacters(in: .whitespaces))
+    var isTLS = defaultTLS
     if let schemeEnd = rest.range(of: "://") {
       let scheme = rest[..<schemeEnd.lowerBound].lowercased()
       switch scheme {
-      case "http", "unix+http": break
-      case "https":
-        throw invalid("TLS endpoints (https://) are not supported by this client yet")
+      case "http", "unix+http": isTLS = false
+      case "https": isTLS = true
       default:
         throw invalid("unsupported scheme \"\(scheme)\"")
       }
@@ -59,6 +63,7 @@ struct Endpoint: Sendable, Hashable, CustomStringConvertible {
     }
     self.host = String(host)
     self.port = port
+    self.isTLS = isTLS
     self.description = text
   }
 }

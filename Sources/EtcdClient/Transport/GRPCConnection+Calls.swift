@@ -116,7 +116,8 @@ final class UnaryResponder: GRPCCallResponder, @unchecked Sendable {
     if status.code == .ok, let response {
       continuation.resume(returning: .success(response))
     } else {
-      let failure = error ?? EtcdError(status: status, origin: end.origin, endpoint: endpoint)
+      var failure = error ?? EtcdError(status: status, origin: end.origin, endpoint: endpoint)
+      if end.neverProcessed { failure.requestNeverProcessed = true }
       continuation.resume(returning: .failure(failure))
     }
   }

@@ -23,6 +23,10 @@ final class GRPCConnection: @unchecked Sendable {
     var connectionWindow: Int32
     /// The `user-agent` header.
     var userAgent: String
+    /// TLS for endpoints that use it (`Endpoint.isTLS`); nil when none does.
+    var tls: TLS? = nil
+    /// HTTP/2 PING keepalive; nil for none.
+    var keepalive: GRPCConnectionHandler.Keepalive? = nil
   }
 
   /// The endpoint.
@@ -77,6 +81,7 @@ final class GRPCConnection: @unchecked Sendable {
     connectAttempts.add(1, ordering: .relaxed)
     let settings = self.settings
     let endpoint = self.endpoint
+    let tls = endpoint.isTLS ? settings.tls : nil
     let handler = GRPCConnectionHandler(
       endpoint: endpoint,
       settings: .init(
@@ -84,21 +89,35 @@ final class GRPCConnection: @unchecked Sendable {
         connectionWindow: settings.connectionWindow
       ),
       userAgent: settings.userAgent,
+      isTLS: tls != nil,
+      keepalive: settings.keepalive,
       onClose: { [weak self] handler in self?.handlerClosed(handler) }
     )
     // The handler is made here and used only on `eventLoop`, which is also the channel's loop.
     let boundHandler = NIOLoopBound(handler, eventLoop: eventLoop)
+    let readiness = NIOLoopBound(TLSReadinessHandlers(), eventLoop: eventLoop)
     let bootstrap = ClientBootstrap(group: eventLoop)
       .connectTimeout(settings.dialTimeout)
       .channelOption(.tcpOption(.tcp_nodelay), value: 1)
       .channelInitializer { channel in
         channel.eventLoop.makeCompletedFuture {
+          if let tls {
+            try readiness.value.add(tls: tls, endpoint: endpoint, timeout: settings.dialTimeout, to: channel)
+          }
           try channel.pipeline.syncOperations.addHandler(boundHandler.value)
         }
       }
     bootstrap.connect(host: endpoint.host, port: endpoint.port).hop(to: eventLoop)
       .whenComplete { result in
-        self.connectFinished(result, handler: boundHandler.value)
+        // A TLS connection is ready once its handshake is done and the server spoke HTTP/2.
+        guard case .success(let channel) = result, let tlsReady = readiness.value.handler(of: channel) else {
+          self.connectFinished(result, handler: boundHandler.value)
+          return
+        }
+        self.track(channel)
+        tlsReady.whenReady { ready in
+          self.connectFinished(ready.map { channel }.mapError { $0 }, handler: boundHandler.value)
+        }
       }
   }
 
@@ -110,15 +129,12 @@ final class GRPCConnection: @unchecked Sendable {
     }
     switch result {
     case .success(let channel):
-      openChannels[ObjectIdentifier(channel)] = channel
-      channel.closeFuture.hop(to: eventLoop).whenComplete { _ in
-        self.openChannels.removeValue(forKey: ObjectIdentifier(channel))
-      }
+      track(channel)
       state = .ready(channel, handler)
       for waiter in waiters { waiter(.success(handler)) }
     case .failure(let error):
       state = .idle
-      let failure = EtcdError(
+      let failure = (error as? EtcdError) ?? EtcdError(
         code: .connectionFailed,
         status: GRPCStatus(
           code: .unavailable,
@@ -128,6 +144,14 @@ final class GRPCConnection: @unchecked Sendable {
         cause: error
       )
       for waiter in waiters { waiter(.failure(failure)) }
+    }
+  }
+
+  /// Keeps `channel` in `openChannels` until it closes, so `close` closes it and waits for it.
+  private func track(_ channel: any Channel) {
+    guard openChannels.updateValue(channel, forKey: ObjectIdentifier(channel)) == nil else { return }
+    channel.closeFuture.hop(to: eventLoop).whenComplete { _ in
+      self.openChannels.removeValue(forKey: ObjectIdentifier(channel))
     }
   }
 

@@ -23,6 +23,20 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
   /// Set when the peer sent GOAWAY or the connection failed: no new call may start here.
   private(set) var isDraining = false
   private var closeReason: String?
+  /// Whether the connection is TLS (`:scheme https`).
+  private let isTLS: Bool
+  /// HTTP/2 PING keepalive: how often to ping while calls are open, and how long to wait for the ACK.
+  private let keepalive: Keepalive?
+  private var keepaliveTask: RepeatedTask?
+  private var pingDeadline: Scheduled<Void>?
+
+  /// PING keepalive settings.
+  struct Keepalive {
+    var interval: TimeAmount
+    var timeout: TimeAmount
+  }
+  /// Whether the server sent anything yet: a plain connection that a TLS server closes gets nothing.
+  private var receivedBytes = false
 
   /// Header fields common to every request (`:method`, `:scheme`, `:authority`, `content-type`, `te`,
   /// `user-agent`), pre-encoded.
@@ -32,15 +46,19 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
     endpoint: Endpoint,
     settings: NGHTTP2Session.Settings,
     userAgent: String,
+    isTLS: Bool = false,
+    keepalive: Keepalive? = nil,
     onClose: @escaping (GRPCConnectionHandler) -> Void
   ) {
     self.endpoint = endpoint
     self.settings = settings
     self.userAgent = userAgent
+    self.isTLS = isTLS
+    self.keepalive = keepalive
     self.onClose = onClose
     self.commonFields = [
       (":method", "POST"),
-      (":scheme", "http"),
+      (":scheme", isTLS ? "https" : "http"),
       (":authority", endpoint.authority),
       ("content-type", "application/grpc"),
       ("te", "trailers"),
@@ -61,16 +79,21 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
       fail(reason: "cannot start HTTP/2 session: \(error)")
       return
     }
-    if context.channel.isActive { flush() }
+    if context.channel.isActive {
+      startKeepalive(context: context)
+      flush()
+    }
   }
 
   func channelActive(context: ChannelHandlerContext) {
+    startKeepalive(context: context)
     flush()
     context.fireChannelActive()
   }
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
     let buffer = unwrapInboundIn(data)
+    receivedBytes = true
     guard let session else { return }
     do {
       try buffer.withUnsafeReadableBytes { bytes throws(NGHTTP2Session.SessionError) in
@@ -92,6 +115,11 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
   }
 
   func channelInactive(context: ChannelHandlerContext) {
+    if !isTLS && !receivedBytes && closeReason == nil {
+      closeReason =
+        "\(endpoint) closed the connection before it sent anything (if it serves TLS, use an https:// "
+        + "endpoint or set Configuration.tls)"
+    }
     fail(reason: closeReason ?? "connection to \(endpoint) closed")
     context.fireChannelInactive()
   }
@@ -259,8 +287,47 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
     if let buffer { context.writeAndFlush(wrapOutboundOut(buffer), promise: nil) }
   }
 
+  // MARK: - Keepalive
+
+  /// Pings the peer every `interval` while calls are open; a PING not acknowledged within `timeout` means the
+  /// peer is gone (stopped, or the network cut): the connection fails, so its calls end and streams move on.
+  /// No PING is sent on an idle connection: etcd's gRPC server counts those as abuse (`too_many_pings`).
+  private func startKeepalive(context: ChannelHandlerContext) {
+    guard let keepalive, keepaliveTask == nil else { return }
+    // The closure runs on the channel's loop, where this handler lives.
+    let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+    keepaliveTask = context.eventLoop.scheduleRepeatedTask(
+      initialDelay: keepalive.interval,
+      delay: keepalive.interval
+    ) { _ in
+      bound.value.sendKeepalivePing(timeout: keepalive.timeout)
+    }
+  }
+
+  private func sendKeepalivePing(timeout: TimeAmount) {
+    guard !calls.isEmpty, pingDeadline == nil, let session, let context else { return }
+    session.ping()
+    flush()
+    pingDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
+      self.pingDeadline = nil
+      let reason =
+        "\(self.endpoint) did not answer a keepalive PING within \(timeout.nanoseconds / 1_000_000) ms"
+      self.closeReason = reason
+      self.fail(reason: reason)
+    }
+  }
+
+  func sessionPingAcknowledged() {
+    pingDeadline?.cancel()
+    pingDeadline = nil
+  }
+
   /// Ends every call on the connection and closes it.
   private func fail(reason: String) {
+    keepaliveTask?.cancel()
+    keepaliveTask = nil
+    pingDeadline?.cancel()
+    pingDeadline = nil
     if closeReason == nil { closeReason = reason }
     isDraining = true
     let open = calls

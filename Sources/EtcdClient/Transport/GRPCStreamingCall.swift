@@ -18,6 +18,8 @@ final class GRPCStreamingCall: GRPCCallResponder, @unchecked Sendable {
   /// The interceptors and the call's information for them; empty when the client has none.
   private let interceptors: [any ClientInterceptor]
   private let info: ClientCallInfo?
+  /// Told how the call ended (the client records the endpoint's health).
+  private let onFinish: (@Sendable (EtcdError?) -> Void)?
   /// Totals for the interceptors' outcome. Sent totals are updated on the event loop, in `send`'s hop.
   private var messagesSent = 0
   private var bytesSent = 0
@@ -34,9 +36,11 @@ final class GRPCStreamingCall: GRPCCallResponder, @unchecked Sendable {
     metadata: ClientMetadata,
     deadline: NIODeadline?,
     maxReceiveMessageLength: Int,
-    interceptors: [any ClientInterceptor]
+    interceptors: [any ClientInterceptor],
+    onFinish: (@Sendable (EtcdError?) -> Void)? = nil
   ) {
     self.connection = connection
+    self.onFinish = onFinish
     self.interceptors = interceptors
     var metadata = metadata
     if interceptors.isEmpty {
@@ -121,10 +125,11 @@ final class GRPCStreamingCall: GRPCCallResponder, @unchecked Sendable {
     error: EtcdError?
   ) {
     self.call = nil
-    let failure =
+    var failure =
       status.code == .ok
       ? nil
       : error ?? EtcdError(status: status, origin: end.origin, endpoint: connection.endpoint.description)
+    if end.neverProcessed { failure?.requestNeverProcessed = true }
     if let info {
       let outcome = ClientCallOutcome(
         status: status,
@@ -133,10 +138,17 @@ final class GRPCStreamingCall: GRPCCallResponder, @unchecked Sendable {
         messagesSent: messagesSent,
         bytesSent: bytesSent,
         messagesReceived: messagesReceived,
-        bytesReceived: bytesReceived
+        bytesReceived: bytesReceived,
+        attempts: 1,
+        endpoint: connection.endpoint.description
       )
+      let attempt = ClientAttempt(
+        number: 0, endpoint: connection.endpoint.description, status: status,
+        duration: outcome.duration, bytesSent: bytesSent, bytesReceived: bytesReceived)
+      for interceptor in interceptors.reversed() { interceptor.attemptFinished(info, attempt: attempt) }
       for interceptor in interceptors.reversed() { interceptor.callFinished(info, outcome: outcome) }
     }
+    onFinish?(failure)
     if let failure {
       continuation.finish(throwing: failure)
     } else {

@@ -15,6 +15,8 @@ protocol NGHTTP2SessionDelegate: AnyObject {
   func session(streamClosed streamID: Int32, errorCode: UInt32)
   /// The peer sent GOAWAY.
   func session(goAwayLastStreamID lastStreamID: Int32, errorCode: UInt32)
+  /// The peer acknowledged a PING this side sent.
+  func sessionPingAcknowledged()
   /// nghttp2 asks for the next bytes of a stream's request body, at most `buffer.count` of them.
   func session(readBodyOf streamID: Int32, into buffer: UnsafeMutableRawBufferPointer)
     -> NGHTTP2Session.BodyRead
@@ -242,6 +244,8 @@ final class NGHTTP2Session {
           headersEndedOn: header.stream_id,
           endStream: endStream
         )
+      case NGHTTP2_PING.rawValue where header.flags & UInt8(NGHTTP2_FLAG_ACK.rawValue) != 0:
+        NGHTTP2Session.owner(userData).delegate.sessionPingAcknowledged()
       case NGHTTP2_GOAWAY.rawValue:
         NGHTTP2Session.owner(userData).delegate.session(
           goAwayLastStreamID: cnghttp2_goaway_last_stream_id(frame),

@@ -52,6 +52,10 @@ public struct RPCMetricsInterceptor: ClientInterceptor {
     recorder.messageReceived(call, size: size)
   }
 
+  public func attemptFinished(_ call: ClientCallInfo, attempt: ClientAttempt) {
+    recorder.attemptFinished(call, attempt: attempt)
+  }
+
   public func callFinished(_ call: ClientCallInfo, outcome: ClientCallOutcome) {
     recorder.finished(call, outcome: outcome)
   }
@@ -93,10 +97,20 @@ final class RPCMetricsRecorder: Sendable {
   private struct OutcomeHandles: Sendable {
     let handled: Counter
     let handlingSeconds: Histogram
-    let attemptDuration: Histogram
-    let attemptSentSize: Histogram
-    let attemptReceivedSize: Histogram
     let callDuration: Histogram
+  }
+
+  /// Handles of one attempt's outcome.
+  private struct AttemptHandles: Sendable {
+    let duration: Histogram
+    let sentSize: Histogram
+    let receivedSize: Histogram
+  }
+
+  private struct AttemptKey: Hashable, Sendable {
+    let method: Int
+    let endpoint: String
+    let status: String
   }
 
   private struct CallKey: Hashable, Sendable {
@@ -113,6 +127,7 @@ final class RPCMetricsRecorder: Sendable {
 
   private let callHandles = Mutex<[CallKey: CallHandles]>([:])
   private let outcomeHandles = Mutex<[OutcomeKey: OutcomeHandles]>([:])
+  private let attemptHandleCache = Mutex<[AttemptKey: AttemptHandles]>([:])
 
   init(registry: MetricsRegistry, options: RPCMetricsInterceptor.Options) {
     self.options = options
@@ -179,15 +194,28 @@ final class RPCMetricsRecorder: Sendable {
     handles.receivedBytes.observe(Double(size))
   }
 
+  func attemptFinished(_ call: ClientCallInfo, attempt: ClientAttempt) {
+    let method = a66Method(call.method)
+    let status = attempt.status.code.description
+    if attempt.number > 0 {
+      // A retry's start is counted when it ends: the first attempt is counted in `started`.
+      attemptStarted.labels(method, attempt.endpoint).increment()
+    }
+    let handles = attemptHandles(method: call.method, endpoint: attempt.endpoint, status: status)
+    handles.duration.observe(attempt.duration)
+    handles.sentSize.observe(Double(attempt.bytesSent))
+    handles.receivedSize.observe(Double(attempt.bytesReceived))
+  }
+
   func finished(_ call: ClientCallInfo, outcome: ClientCallOutcome) {
     self.handles(for: call).inFlight.decrement()
     let handles = self.handles(for: call, outcome: outcome)
     handles.handled.increment()
     handles.handlingSeconds.observe(outcome.duration)
-    handles.attemptDuration.observe(outcome.duration)
     handles.callDuration.observe(outcome.duration)
-    handles.attemptSentSize.observe(Double(outcome.bytesSent))
-    handles.attemptReceivedSize.observe(Double(outcome.bytesReceived))
+    if outcome.attempts > 1 {
+      callRetries.labels(a66Method(call.method), options.target).observe(Double(outcome.attempts - 1))
+    }
   }
 
   // MARK: - Handles
@@ -218,28 +246,40 @@ final class RPCMetricsRecorder: Sendable {
     return resolved
   }
 
+  /// Outcome handles; the endpoint label is the member that served the call (the last attempt's).
   private func handles(for call: ClientCallInfo, outcome: ClientCallOutcome) -> OutcomeHandles {
     let code = outcome.status.code
     let etcdError = outcome.error.map(\.code.name) ?? ""
+    let endpoint = outcome.endpoint.isEmpty ? call.endpoint : outcome.endpoint
     let key = OutcomeKey(
       method: call.method.index,
-      endpoint: options.endpointLabel ? call.endpoint : "",
+      endpoint: options.endpointLabel ? endpoint : "",
       code: code,
       etcdError: etcdError
     )
     if let cached = outcomeHandles.withLock({ $0[key] }) { return cached }
-    let labels = baseLabels(call)
-    let method = a66Method(call.method)
-    let status = code.description
+    let method = call.method
+    var labels = [method.type.rawValue, method.service, method.method]
+    if options.endpointLabel { labels.append(endpoint) }
     let resolved = OutcomeHandles(
       handled: handled.labels(labels + [code.goName, etcdError]),
       handlingSeconds: handlingSeconds.labels(labels + [code.goName]),
-      attemptDuration: attemptDuration.labels(method, call.endpoint, status),
-      attemptSentSize: attemptSentSize.labels(method, call.endpoint, status),
-      attemptReceivedSize: attemptReceivedSize.labels(method, call.endpoint, status),
-      callDuration: callDuration.labels(method, options.target, status)
+      callDuration: callDuration.labels(a66Method(method), options.target, code.description)
     )
     outcomeHandles.withLock { $0[key] = resolved }
+    return resolved
+  }
+
+  private func attemptHandles(method: RPCMethod, endpoint: String, status: String) -> AttemptHandles {
+    let key = AttemptKey(method: method.index, endpoint: endpoint, status: status)
+    if let cached = attemptHandleCache.withLock({ $0[key] }) { return cached }
+    let name = a66Method(method)
+    let resolved = AttemptHandles(
+      duration: attemptDuration.labels(name, endpoint, status),
+      sentSize: attemptSentSize.labels(name, endpoint, status),
+      receivedSize: attemptReceivedSize.labels(name, endpoint, status)
+    )
+    attemptHandleCache.withLock { $0[key] = resolved }
     return resolved
   }
 }

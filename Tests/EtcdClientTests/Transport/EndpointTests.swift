@@ -27,9 +27,27 @@ struct EndpointTests {
   }
 
   @Test(
+    "TLS by scheme, or by the client's TLS configuration when there is no scheme",
+    arguments: [
+      ("https://localhost:2379", false, true, "localhost"),
+      ("HTTPS://[::1]:2379", false, true, "::1"),
+      ("https://10.0.0.1:2379", true, true, "10.0.0.1"),
+      ("http://localhost:2379", false, false, "localhost"),
+      ("http://localhost:2379", true, false, "localhost"),
+      ("localhost:2379", false, false, "localhost"),
+      ("localhost:2379", true, true, "localhost"),
+    ]
+  )
+  func tls(text: String, defaultTLS: Bool, isTLS: Bool, host: String) throws {
+    let endpoint = try Endpoint(parsing: text, defaultTLS: defaultTLS)
+    #expect(endpoint.isTLS == isTLS)
+    #expect(endpoint.host == host)
+    #expect(endpoint.port == 2379)
+  }
+
+  @Test(
     "invalid endpoints",
     arguments: [
-      ("https://x:1", "TLS endpoints (https://) are not supported by this client yet"),
       ("ftp://x:1", "unsupported scheme \"ftp\""),
       ("FTP://x:1", "unsupported scheme \"ftp\""),
       ("localhost", "missing port"),

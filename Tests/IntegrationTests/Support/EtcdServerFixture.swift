@@ -16,18 +16,21 @@ final class EtcdTestCluster: Sendable {
     let clientPort: Int
     let peerPort: Int
     let dataDirectory: String
+    /// `http`, or `https` when the member serves clients over TLS.
+    let clientScheme: String
     private let process = Mutex<pid_t?>(nil)
 
-    init(name: String, clientPort: Int, peerPort: Int, dataDirectory: String) {
+    init(name: String, clientPort: Int, peerPort: Int, dataDirectory: String, clientScheme: String = "http") {
       self.name = name
       self.clientPort = clientPort
       self.peerPort = peerPort
       self.dataDirectory = dataDirectory
+      self.clientScheme = clientScheme
     }
 
     /// `127.0.0.1:port` of the client URL.
     var endpoint: String { "127.0.0.1:\(clientPort)" }
-    var clientURL: String { "http://127.0.0.1:\(clientPort)" }
+    var clientURL: String { "\(clientScheme)://127.0.0.1:\(clientPort)" }
     var peerURL: String { "http://127.0.0.1:\(peerPort)" }
     /// The PID while running.
     var pid: pid_t? { process.withLock { $0 } }
@@ -84,12 +87,24 @@ final class EtcdTestCluster: Sendable {
   private let binary: String
   private let root: String
   private let extraArguments: [String]
+  /// curl's arguments for the health check of a TLS cluster (e.g. `--cert`, `--key`).
+  private let healthCheckCurlArguments: [String]
 
   /// The client endpoints of every member.
   var endpoints: [String] { members.map(\.endpoint) }
 
   /// Starts a cluster of `size` members and waits until each answers on its client port.
-  init(size: Int = 1, extraArguments: [String] = []) async throws {
+  ///
+  /// - Parameters:
+  ///   - clientScheme: `https` serves clients over TLS (pass `--cert-file` and the rest in `extraArguments`);
+  ///     the health check then runs `curl -k` with `healthCheckCurlArguments` (a client certificate, when the
+  ///     cluster asks for one).
+  init(
+    size: Int = 1,
+    extraArguments: [String] = [],
+    clientScheme: String = "http",
+    healthCheckCurlArguments: [String] = []
+  ) async throws {
     let binary = ProcessInfo.processInfo.environment["ETCD_BINARY"] ?? "etcd"
     let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
     let root = base + "/etcd-swift-test-\(getpid())-\(UUID().uuidString.prefix(8))"
@@ -103,7 +118,8 @@ final class EtcdTestCluster: Sendable {
           name: "m\(index)",
           clientPort: try freeLoopbackPort(),
           peerPort: try freeLoopbackPort(),
-          dataDirectory: directory
+          dataDirectory: directory,
+          clientScheme: clientScheme
         )
       )
     }
@@ -111,6 +127,7 @@ final class EtcdTestCluster: Sendable {
     self.binary = binary
     self.root = root
     self.extraArguments = extraArguments
+    self.healthCheckCurlArguments = healthCheckCurlArguments
     for member in members { try start(member, state: "new") }
     for member in members { try await waitUntilServing(member) }
   }
@@ -134,13 +151,23 @@ final class EtcdTestCluster: Sendable {
     try await waitUntilServing(member)
   }
 
+  /// Starts a stopped member again without waiting for it: a member alone cannot serve until a quorum is
+  /// back, so restarting a whole cluster starts every member first.
+  func restartWithoutWaiting(_ member: Member) throws {
+    try start(member, state: "existing")
+  }
+
   /// Waits (at most 30 s) until the member's client port accepts connections and etcd answers its health
   /// check.
   func waitUntilServing(_ member: Member) async throws {
     let deadline = ContinuousClock.now + .seconds(30)
     while ContinuousClock.now < deadline {
       if member.pid == nil { break }
-      if isHealthy(port: member.clientPort) { return }
+      if member.clientScheme == "https" {
+        if isHealthyOverTLS(port: member.clientPort, curlArguments: healthCheckCurlArguments) { return }
+      } else if isHealthy(port: member.clientPort) {
+        return
+      }
       try await Task.sleep(for: .milliseconds(50))
     }
     let log = (try? String(contentsOfFile: member.dataDirectory + "/etcd.log", encoding: .utf8)) ?? ""
@@ -168,9 +195,16 @@ struct FixtureError: Error, CustomStringConvertible {
 func withEtcd<T>(
   size: Int = 1,
   extraArguments: [String] = [],
+  clientScheme: String = "http",
+  healthCheckCurlArguments: [String] = [],
   _ body: (EtcdTestCluster) async throws -> T
 ) async throws -> T {
-  let cluster = try await EtcdTestCluster(size: size, extraArguments: extraArguments)
+  let cluster = try await EtcdTestCluster(
+    size: size,
+    extraArguments: extraArguments,
+    clientScheme: clientScheme,
+    healthCheckCurlArguments: healthCheckCurlArguments
+  )
   defer { cluster.stop() }
   return try await body(cluster)
 }
@@ -223,6 +257,14 @@ private func isHealthy(port: Int) -> Bool {
     total += n
   }
   return String(decoding: response[..<total], as: UTF8.self).contains("\"health\":\"true\"")
+}
+
+/// Whether `GET /health` over TLS answers `"health":"true"`, asked with `curl -k` (the certificate may be one the
+/// test means to be wrong) and bounded by curl's `--max-time`.
+private func isHealthyOverTLS(port: Int, curlArguments: [String]) -> Bool {
+  let arguments = ["curl", "-sk", "--max-time", "2"] + curlArguments + ["https://127.0.0.1:\(port)/health"]
+  guard let result = try? run(arguments) else { return false }
+  return result.status == 0 && result.output.contains("\"health\":\"true\"")
 }
 
 /// Starts a process with stdout and stderr sent to `logFile`; returns its PID.
