@@ -19,6 +19,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0"),
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+    .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     .package(url: "https://github.com/apple/swift-service-context.git", from: "1.5.1"),
     .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
   ],
@@ -84,6 +86,8 @@ let package = Package(
         "EtcdClient",
         "EtcdMetrics",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ],
       swiftSettings: strictSwift6
     ),
@@ -101,6 +105,11 @@ let package = Package(
         .product(name: "Metrics", package: "swift-metrics"),
         .product(name: "ServiceContextModule", package: "swift-service-context"),
       ],
+      swiftSettings: strictSwift6
+    ),
+    .testTarget(
+      name: "EtcdProbeTests",
+      dependencies: ["etcd-probe"],
       swiftSettings: strictSwift6
     ),
     .testTarget(

@@ -1,163 +1,260 @@
 import ArgumentParser
 import EtcdClient
+import EtcdMetrics
 import Foundation
+import Logging
+import ServiceLifecycle
 
-#if canImport(Glibc)
-  import Glibc
-#endif
-
-/// `etcd-probe`: exercises put, get and delete against each etcd endpoint every interval and reports latency.
+/// `etcd-probe`: probes every member of an etcd cluster, and the cluster as a whole, and serves the results on
+/// `/metrics` for Prometheus.
 @main
 struct ProbeCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "etcd-probe",
-    abstract: "Continuously probes an etcd cluster with put, get and delete, endpoint by endpoint.",
+    abstract: "Continuously probes an etcd cluster, member by member, and serves the results on /metrics.",
     discussion: """
-      With no --endpoints, starts a throwaway local etcd (the `etcd` binary on PATH) in a temporary \
-      directory, probes it, and removes it on exit.
+      Every --interval, for each endpoint (a client per member, so a slow or dead member shows by name) and for \
+      the cluster as a whole (a client over all endpoints): put a --value-size value under --key-prefix, \
+      attached to a lease so probe keys always expire; measure when its event arrives on a watch held open on \
+      that endpoint; read it linearizably and serializably; delete it; and read the member's status. Every \
+      --hash-interval, compare every member's HashKV at one revision.
 
-      Each round, for each endpoint: put a key under --key-prefix, read it back linearizably, delete it. \
-      Each operation is bounded by --timeout. Failures are reported with their gRPC code and etcd error, \
-      and probing goes on: an unreachable endpoint is retried every round.
+      Unreachable endpoints do not stop the probe: their failures are counted with their code, and probing \
+      resumes when they return. Bad flags exit with status 64.
 
-      This version logs results; the Prometheus /metrics endpoint arrives with the metrics module.
+      With no --endpoints, starts a throwaway local etcd (the `etcd` on PATH) in a temporary directory, probes \
+      it, and removes it on exit.
+
+      Every flag can also be set with an environment variable: ETCD_PROBE_ and the flag's name in upper case \
+      with underscores (ETCD_PROBE_ENDPOINTS, ETCD_PROBE_LISTEN_ADDRESS, ...). The password of --user comes from \
+      ETCD_PROBE_PASSWORD or --password-file, never from the command line, and is never logged.
       """
   )
 
   @Option(
-    name: .long,
-    parsing: .singleValue,
-    help: "etcd endpoints, comma separated (host:port or http://host:port). Env: ETCD_PROBE_ENDPOINTS.")
+    name: .long, parsing: .singleValue,
+    help: "etcd endpoints, comma separated (host:port, http://host:port or https://host:port).")
   var endpoints: [String] = []
 
-  @Option(help: "Time between probe rounds, in seconds.")
-  var interval: Double = 5
+  @Option(help: "Dial timeout of each connection attempt (e.g. 2s, 500ms).")
+  var dialTimeout = DurationArgument(.seconds(2), "2s")
 
-  @Option(help: "Deadline of each probe operation, in seconds.")
-  var timeout: Double = 2
+  @Option(help: "CA bundle to verify TLS servers with (PEM).")
+  var cacert: String?
 
-  @Option(help: "Dial timeout of each connection attempt, in seconds.")
-  var dialTimeout: Double = 2
+  @Option(help: "Client certificate for mutual TLS (PEM).")
+  var cert: String?
+
+  @Option(help: "Client private key for mutual TLS (PEM).")
+  var key: String?
+
+  @Flag(help: "Skip TLS server verification. For tests only.")
+  var insecureSkipTLSVerify = false
+
+  @Option(help: "User to authenticate as (its password from ETCD_PROBE_PASSWORD or --password-file).")
+  var user: String?
+
+  @Option(help: "File holding the password of --user.")
+  var passwordFile: String?
+
+  @Option(help: "Address to serve /metrics and /healthz on (host:port).")
+  var listenAddress = "0.0.0.0:9379"
+
+  @Option(help: "Time between probe rounds.")
+  var interval = DurationArgument(.seconds(5), "5s")
+
+  @Option(help: "Deadline of each probe operation.")
+  var timeout = DurationArgument(.seconds(2), "2s")
 
   @Option(help: "Prefix of the keys the probe writes.")
-  var keyPrefix: String = "/etcd-probe/"
+  var keyPrefix = "/etcd-probe/"
 
-  @Option(help: "Size of the value the probe writes, in bytes.")
-  var valueSize: Int = 256
+  @Option(help: "Size of the value the probe writes, in bytes (0 to 1000000).")
+  var valueSize = 256
 
-  @Option(help: "Stop after this many rounds (0: run until interrupted).")
-  var rounds: Int = 0
+  @Option(help: "Time between consistency checks (HashKV of every member).")
+  var hashInterval = DurationArgument(.seconds(60), "60s")
+
+  @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
+  var logLevel = "info"
+
+  @Option(help: "Stop after this many rounds (0: run until SIGINT or SIGTERM).")
+  var rounds = 0
 
   mutating func validate() throws {
-    guard interval > 0 else { throw ValidationError("--interval must be positive") }
-    guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
-    guard dialTimeout > 0 else { throw ValidationError("--dial-timeout must be positive") }
     guard valueSize >= 0, valueSize <= 1_000_000 else {
       throw ValidationError("--value-size must be between 0 and 1000000")
     }
     guard rounds >= 0 else { throw ValidationError("--rounds must not be negative") }
     guard !keyPrefix.isEmpty else { throw ValidationError("--key-prefix must not be empty") }
+    guard (cert == nil) == (key == nil) else { throw ValidationError("--cert and --key go together") }
+    guard Logger.Level(rawValue: logLevel) != nil else {
+      throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")
+    }
+    guard ListenAddress(listenAddress) != nil else {
+      throw ValidationError("--listen-address must be host:port, e.g. 0.0.0.0:9379")
+    }
+  }
+
+  static func main() async {
+    do {
+      var command = try parseAsRoot(ProbeEnvironment.arguments()) as! Self
+      try await command.run()
+    } catch {
+      exit(withError: error)
+    }
   }
 
   func run() async throws {
-    var endpoints = endpoints.flatMap { $0.split(separator: ",").map(String.init) }
-    if endpoints.isEmpty, let fromEnvironment = ProcessInfo.processInfo.environment["ETCD_PROBE_ENDPOINTS"] {
-      endpoints = fromEnvironment.split(separator: ",").map(String.init)
+    LoggingSystem.bootstrap { label in
+      var handler = StreamLogHandler.standardError(label: label)
+      handler.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+      return handler
     }
+    let logger = Logger(label: "etcd-probe")
+
+    var endpoints = endpoints.flatMap { $0.split(separator: ",").map(String.init) }.filter { !$0.isEmpty }
     var local: LocalEtcdServer?
     if endpoints.isEmpty {
       let server = try LocalEtcdServer()
       local = server
       endpoints = [server.endpoint]
-      log("no --endpoints given: started a throwaway local etcd at \(server.endpoint) in \(server.directory)")
+      logger.notice(
+        "no --endpoints given: started a throwaway local etcd",
+        metadata: ["endpoint": "\(server.endpoint)", "directory": "\(server.directory)"])
     }
     defer { local?.stop() }
-    let signals = Self.stopOnSignals(local?.stopHandle)
-    defer { for source in signals { source.cancel() } }
 
-    var clients: [(String, EtcdClient)] = []
-    for endpoint in endpoints {
-      var configuration = EtcdClient.Configuration(endpoints: [endpoint])
-      configuration.dialTimeout = .milliseconds(Int(dialTimeout * 1000))
-      configuration.defaultRequestTimeout = .milliseconds(Int(timeout * 1000))
+    var base = EtcdClient.Configuration(endpoints: endpoints)
+    base.dialTimeout = dialTimeout.duration
+    base.defaultRequestTimeout = timeout.duration
+    base.keepalive = .init(interval: .seconds(5), timeout: max(.seconds(1), timeout.duration))
+    base.tls = try tlsConfiguration()
+    if let user {
+      base.username = user
+      base.password = try password()
+    }
+
+    let registry = MetricsRegistry()
+    let interceptor = RPCMetricsInterceptor(registry: registry)
+    base.interceptors = [interceptor]
+    let metrics = ProbeMetrics(registry: registry)
+
+    func client(_ endpoints: [String]) throws -> EtcdClient {
+      var configuration = base
+      configuration.endpoints = endpoints
       do {
-        clients.append((endpoint, try EtcdClient(configuration: configuration)))
+        return try EtcdClient(configuration: configuration)
       } catch {
-        throw ValidationError("\(error.message)")
+        throw ValidationError(error.message)
       }
     }
+    let memberProbers = try endpoints.map { endpoint in
+      TargetProber(
+        name: endpoint, client: try client([endpoint]), isMember: true, metrics: metrics,
+        logger: logger, keyPrefix: keyPrefix, valueSize: valueSize, timeout: timeout.duration)
+    }
+    let clusterClient = try client(endpoints)
+    var probers = memberProbers
+    if endpoints.count > 1 {
+      probers.append(
+        TargetProber(
+          name: "cluster", client: clusterClient, isMember: false, metrics: metrics, logger: logger,
+          keyPrefix: keyPrefix, valueSize: valueSize, timeout: timeout.duration))
+    }
+    let checks = ClusterChecks(
+      client: clusterClient, memberEndpoints: endpoints, metrics: metrics, logger: logger,
+      timeout: timeout.duration)
 
-    if local != nil, let (_, client) = clients.first {
-      // A new etcd accepts connections before it has elected itself leader: wait (at most 20 s) for that.
-      for _ in 0..<200 {
-        if (try? await client.get("health", options: .init(countOnly: true), timeout: .seconds(1))) != nil {
-          break
-        }
-        try await Task.sleep(for: .milliseconds(100))
-      }
+    guard let address = ListenAddress(listenAddress) else { throw ValidationError("bad --listen-address") }
+    let server = MetricsServer(
+      registry: registry, configuration: .init(host: address.host, port: address.port))
+    do {
+      try server.start()
+    } catch {
+      throw ValidationError("cannot serve /metrics on \(listenAddress): \(error)")
     }
+    logger.notice(
+      "serving /metrics",
+      metadata: ["address": "\(address.host):\(server.port ?? address.port)", "endpoints": "\(endpoints)"])
 
-    let value = [UInt8](repeating: UInt8(ascii: "p"), count: valueSize)
-    var round = 0
-    while rounds == 0 || round < rounds {
-      round += 1
-      for (endpoint, client) in clients {
-        await probe(endpoint: endpoint, client: client, value: value)
-      }
-      if rounds != 0 && round >= rounds { break }
-      try await Task.sleep(for: .milliseconds(Int(interval * 1000)))
-    }
-    for (_, client) in clients { await client.close() }
+    let probe = ProbeService(
+      probers: probers, memberProbers: memberProbers, checks: checks, metrics: metrics, logger: logger,
+      interval: interval.duration, hashInterval: hashInterval.duration, rounds: rounds)
+    let group = ServiceGroup(
+      configuration: .init(
+        services: [
+          .init(service: MetricsServerService(server: server)),
+          .init(service: probe, successTerminationBehavior: .gracefullyShutdownGroup),
+        ],
+        gracefulShutdownSignals: [.sigterm, .sigint],
+        logger: logger
+      ))
+    try await group.run()
+    server.stop()
+    if endpoints.count > 1 { await clusterClient.close() }
+    logger.notice("stopped")
   }
 
-  private func probe(endpoint: String, client: EtcdClient, value: [UInt8]) async {
-    let key = keyPrefix + "probe-\(ProcessInfo.processInfo.processIdentifier)"
-    var results: [String] = []
-    let operations: [(String, () async throws -> Void)] = [
-      ("put", { try await client.put(key, value) }),
-      ("get", { _ = try await client.get(key) }),
-      ("delete", { try await client.delete(key) }),
-    ]
-    for (name, operation) in operations {
-      let started = ContinuousClock.now
-      do {
-        try await operation()
-        let elapsed = ContinuousClock.now - started
-        results.append("\(name)=ok \(Self.milliseconds(elapsed))ms")
-      } catch let error as EtcdError {
-        results.append("\(name)=\(error.status.code) (\(error.code)) \(error.message)")
-      } catch {
-        results.append("\(name)=error \(error)")
+  private func tlsConfiguration() throws -> EtcdClient.Configuration.TLS? {
+    guard cacert != nil || cert != nil || insecureSkipTLSVerify else { return nil }
+    var tls = EtcdClient.Configuration.TLS()
+    if let cacert { tls.trustRoots = .file(cacert) }
+    if let cert, let key { tls.clientCertificate = .files(certificateChain: cert, privateKey: key) }
+    tls.insecureSkipVerify = insecureSkipTLSVerify
+    return tls
+  }
+
+  private func password() throws -> String {
+    if let passwordFile {
+      guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
+        throw ValidationError("cannot read --password-file \(passwordFile)")
       }
+      return text.trimmingCharacters(in: .newlines)
     }
-    log("endpoint=\(endpoint) " + results.joined(separator: " "))
+    if let password = ProcessInfo.processInfo.environment["ETCD_PROBE_PASSWORD"] { return password }
+    throw ValidationError("--user needs a password: set ETCD_PROBE_PASSWORD or --password-file")
   }
+}
 
-  /// On SIGINT or SIGTERM: stop the throwaway etcd, if any, and exit with status 0.
-  private static func stopOnSignals(_ handle: LocalEtcdServer.StopHandle?) -> [any DispatchSourceSignal] {
-    [SIGINT, SIGTERM].map { signalNumber in
-      signal(signalNumber, SIG_IGN)
-      let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-      source.setEventHandler {
-        handle?.stop()
-        print("etcd-probe: stopped by signal \(signalNumber)")
-        fflush(nil)
-        Glibc.exit(0)
-      }
-      source.resume()
-      return source
+/// `host:port` of --listen-address.
+struct ListenAddress {
+  let host: String
+  let port: Int
+
+  init?(_ text: String) {
+    guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+      (0...65535).contains(port)
+    else { return nil }
+    var host = String(text[..<colon])
+    if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+    self.host = host.isEmpty ? "0.0.0.0" : host
+    self.port = port
+  }
+}
+
+/// Flags from the environment: `ETCD_PROBE_<FLAG>` for each flag not given on the command line.
+enum ProbeEnvironment {
+  static let flags = [
+    "endpoints", "dial-timeout", "cacert", "cert", "key", "user", "password-file", "listen-address",
+    "interval", "timeout", "key-prefix", "value-size", "hash-interval", "log-level", "rounds",
+  ]
+
+  static func arguments() -> [String] {
+    var arguments = Array(CommandLine.arguments.dropFirst())
+    let environment = ProcessInfo.processInfo.environment
+    for flag in flags {
+      let variable = "ETCD_PROBE_" + flag.uppercased().replacingOccurrences(of: "-", with: "_")
+      guard let value = environment[variable], !value.isEmpty,
+        !arguments.contains(where: { $0 == "--\(flag)" || $0.hasPrefix("--\(flag)=") })
+      else { continue }
+      arguments += ["--\(flag)", value]
     }
-  }
-
-  private static func milliseconds(_ duration: Duration) -> String {
-    let (seconds, attoseconds) = duration.components
-    let value = Double(seconds) * 1000 + Double(attoseconds) / 1e15
-    return String(format: "%.3f", value)
-  }
-
-  private func log(_ message: String) {
-    let timestamp = ISO8601DateFormatter().string(from: Date())
-    print("\(timestamp) \(message)")
-    fflush(nil)
+    if environment["ETCD_PROBE_INSECURE_SKIP_TLS_VERIFY"] == "true",
+      !arguments.contains("--insecure-skip-tls-verify")
+    {
+      arguments.append("--insecure-skip-tls-verify")
+    }
+    return arguments
   }
 }

@@ -98,3 +98,15 @@ actor WatcherRegistration {
     return id
   }
 }
+
+extension EtcdClient {
+  /// How many times the client's shared Watch streams were re-established after breaking (each time its
+  /// watchers were created again from their next revision).
+  public var watchResumptions: Int {
+    get async {
+      var total = 0
+      for hub in existingWatchHubs() { total += await hub.resumptions }
+      return total
+    }
+  }
+}

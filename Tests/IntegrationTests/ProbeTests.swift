@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+@testable import EtcdClient
+
+private func sum(_ samples: [String: Double], _ prefix: String, containing parts: [String] = []) -> Double {
+  samples.filter { key, _ in key.hasPrefix(prefix) && parts.allSatisfy { key.contains($0) } }
+    .values.reduce(0, +)
+}
+
+@Suite("etcd-probe against a real 3-node etcd", .serialized)
+struct ProbeTests {
+  @Test func probesEveryMemberAndTheClusterAndSurvivesAKilledMember() async throws {
+    try await withEtcd(size: 3) { etcd in
+      let probe = try EtcdProbeProcess(arguments: [
+        "--endpoints", etcd.endpoints.joined(separator: ","), "--interval", "300ms", "--timeout", "1s",
+        "--hash-interval", "2s", "--log-level", "debug",
+      ])
+      let first = try await probe.waitForScrape { samples in
+        sum(samples, "etcd_probe_rounds_total") >= 3 && sum(samples, "etcd_probe_hash_checks_total") >= 1
+      }
+      for endpoint in etcd.endpoints + ["cluster"] {
+        for op in ["put", "get", "get_serializable", "delete", "watch"] {
+          #expect(first["etcd_probe_success{endpoint=\"\(endpoint)\",op=\"\(op)\"}"] == 1, "\(endpoint) \(op)")
+        }
+      }
+      #expect(first["etcd_probe_cluster_members"] == 3)
+      #expect(sum(first, "etcd_probe_endpoint_is_leader") == 1)
+      #expect(sum(first, "etcd_probe_hash_mismatch") == 0)
+      #expect(sum(first, "etcd_probe_watch_delay_seconds_count") > 0)
+      #expect(sum(first, "grpc_client_handled_total", containing: ["grpc_method=\"Put\""]) > 0)
+
+      // The output passes promtool, and the probe families move between two scrapes.
+      let text = try #require(probe.scrape())
+      let file = NSTemporaryDirectory() + "probe-\(getpid()).prom"
+      try text.write(toFile: file, atomically: true, encoding: .utf8)
+      defer { try? FileManager.default.removeItem(atPath: file) }
+      let check = try run(["sh", "-c", "promtool check metrics < \(file)"])
+      #expect(check.status == 0, "\(check.output)")
+      let rounds = sum(parseExposition(text), "etcd_probe_rounds_total")
+      _ = try await probe.waitForScrape { sum($0, "etcd_probe_rounds_total") > rounds }
+
+      // Kill one member: its failures rise with a code, the others still succeed.
+      let victim = etcd.members[2]
+      victim.kill()
+      let down = try await probe.waitForScrape { samples in
+        sum(samples, "etcd_probe_failures_total", containing: ["endpoint=\"\(victim.endpoint)\"", "op=\"put\""]) >= 2
+      }
+      #expect(sum(down, "etcd_probe_failures_total", containing: ["endpoint=\"\(victim.endpoint)\"", "code=\"Unavailable\""]) > 0)
+      for endpoint in etcd.endpoints.prefix(2) {
+        #expect(down["etcd_probe_success{endpoint=\"\(endpoint)\",op=\"put\"}"] == 1, "\(endpoint)")
+      }
+      #expect(down["etcd_probe_success{endpoint=\"\(victim.endpoint)\",op=\"put\"}"] == 0)
+
+      // Restart it: it succeeds again.
+      try await etcd.restart(victim)
+      _ = try await probe.waitForScrape(timeout: .seconds(45)) { samples in
+        samples["etcd_probe_success{endpoint=\"\(victim.endpoint)\",op=\"put\"}"] == 1
+          && samples["etcd_probe_success{endpoint=\"\(victim.endpoint)\",op=\"watch\"}"] == 1
+      }
+      #expect(probe.stop() == 0)
+    }
+  }
+
+  @Test func aPausedMemberShowsInItsOwnSeriesOnly() async throws {
+    try await withEtcd(size: 3) { etcd in
+      let probe = try EtcdProbeProcess(arguments: [
+        "--endpoints", etcd.endpoints.joined(separator: ","), "--interval", "300ms", "--timeout", "1s",
+      ])
+      _ = try await probe.waitForScrape { sum($0, "etcd_probe_rounds_total") >= 2 }
+      let paused = etcd.members[1]
+      let before = parseExposition(try #require(probe.scrape()))
+      paused.signal(SIGSTOP)
+      try await Task.sleep(for: .seconds(4))
+      paused.signal(SIGCONT)
+      let after = try await probe.waitForScrape { sum($0, "etcd_probe_rounds_total") >= 4 }
+      let failuresOf = { (samples: [String: Double], endpoint: String) in
+        sum(samples, "etcd_probe_failures_total", containing: ["endpoint=\"\(endpoint)\"", "op=\"get_serializable\""])
+      }
+      #expect(failuresOf(after, paused.endpoint) > failuresOf(before, paused.endpoint))
+      for other in [etcd.members[0], etcd.members[2]] {
+        #expect(failuresOf(after, other.endpoint) == failuresOf(before, other.endpoint), "\(other.endpoint)")
+      }
+      probe.stop()
+    }
+  }
+
+  @Test func badFlagsExitWithAClearMessage() throws {
+    guard let binary = EtcdProbeProcess.binaryPath else {
+      Issue.record("etcd-probe is not built")
+      return
+    }
+    for (arguments, message) in [
+      (["--interval", "soon"], "interval"),
+      (["--value-size", "-5"], "value-size"),
+      (["--endpoints", "https//broken:x"], "invalid endpoint"),
+      (["--listen-address", "nowhere"], "listen-address"),
+      (["--log-level", "loud"], "log-level"),
+    ] {
+      let result = try run([binary] + arguments)
+      #expect(result.status == 64, "\(arguments): \(result.output)")
+      #expect(result.output.contains(message), "\(arguments): \(result.output)")
+    }
+  }
+
+  @Test func anUnreachableEndpointIsProbedAndCountedNotFatal() async throws {
+    let port = try freeLoopbackPort()
+    let probe = try EtcdProbeProcess(arguments: [
+      "--endpoints", "127.0.0.1:\(port)", "--interval", "300ms", "--timeout", "500ms", "--dial-timeout", "300ms",
+    ])
+    let samples = try await probe.waitForScrape { samples in
+      sum(samples, "etcd_probe_failures_total", containing: ["op=\"put\"", "code=\"Unavailable\""]) >= 2
+    }
+    #expect(samples["etcd_probe_success{endpoint=\"127.0.0.1:\(port)\",op=\"put\"}"] == 0)
+    #expect(probe.stop() == 0)
+  }
+}
