@@ -118,6 +118,7 @@ let package = Package(
         "EtcdClient",
         "EtcdMetrics",
         "EtcdProto",
+        .product(name: "ServiceContextModule", package: "swift-service-context"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
       ],

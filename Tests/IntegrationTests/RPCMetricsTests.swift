@@ -101,3 +101,61 @@ struct RPCMetricsTests {
     #expect(samples["grpc_client_started_total{\(put)}"] == 3)
   }
 }
+
+import ServiceContextModule
+
+/// A trace id a tracer would put in the task's context.
+private enum TraceIDKey: ServiceContextKey {
+  typealias Value = String
+}
+
+@Suite("Per-RPC metrics: retries and exemplars", .serialized)
+struct RPCMetricsRetryAndExemplarTests {
+  @Test func aReadRetriedOnAnotherEndpointIsCountedAsTwoAttemptsAndOneRetry() async throws {
+    try await withEtcd(size: 3) { etcd in
+      let registry = MetricsRegistry()
+      var configuration = EtcdClient.Configuration(endpoints: etcd.endpoints)
+      configuration.interceptors = [RPCMetricsInterceptor(registry: registry)]
+      let client = try EtcdClient(configuration: configuration)
+      defer { Task { await client.close() } }
+      try await client.put("k", "v")
+      let dead = etcd.members[1]
+      dead.kill()
+      // Round robin sends one of the next calls to the dead member first; each is retried elsewhere.
+      for _ in 0..<3 { _ = try await client.get("k", timeout: .seconds(5)) }
+      let samples = parseExposition(
+        String(decoding: registry.exposition(format: .prometheusText0_0_4), as: UTF8.self))
+      let range = "grpc_method=\"etcdserverpb.KV/Range\""
+      let retries = samples["grpc_client_call_retries_count{\(range),grpc_target=\"etcd\"}"] ?? 0
+      #expect(retries >= 1)
+      let failedAttempts = samples.filter { key, _ in
+        key.hasPrefix("grpc_client_attempt_duration_seconds_count{\(range),grpc_target=\"\(dead.endpoint)\",grpc_status=\"UNAVAILABLE\"")
+      }.values.reduce(0, +)
+      #expect(failedAttempts >= 1)
+      #expect(samples["grpc_client_call_duration_seconds_count{\(range),grpc_target=\"etcd\",grpc_status=\"OK\"}"] == 3)
+    }
+  }
+
+  @Test func aTraceIDInTheServiceContextBecomesAnExemplar() async throws {
+    try await withEtcd { etcd in
+      let registry = MetricsRegistry()
+      var configuration = EtcdClient.Configuration(endpoints: etcd.endpoints)
+      configuration.interceptors = [
+        RPCMetricsInterceptor(
+          registry: registry, options: .init(exemplars: .serviceContext(TraceIDKey.self)))
+      ]
+      let client = try EtcdClient(configuration: configuration)
+      defer { Task { await client.close() } }
+      var context = ServiceContext.topLevel
+      context[TraceIDKey.self] = "4bf92f3577b34da6a3ce929d0e0e4736"
+      try await ServiceContext.withValue(context) {
+        _ = try await client.put("traced", "v")
+      }
+      let text = String(decoding: registry.exposition(format: .openMetrics1_0_0), as: UTF8.self)
+      let exemplarLines = text.split(separator: "\n").filter {
+        $0.hasPrefix("grpc_client_handling_seconds_bucket") && $0.contains("# {trace_id=\"4bf92f3577b34da6a3ce929d0e0e4736\"}")
+      }
+      #expect(exemplarLines.count == 1, "\(text.split(separator: "\n").filter { $0.contains("trace_id") })")
+    }
+  }
+}

@@ -23,11 +23,16 @@ public struct RPCMetricsInterceptor: ClientInterceptor {
     public var endpointLabel: Bool = true
     /// The value of A66's call-level `grpc_target` label. Default: "etcd".
     public var target: String = "etcd"
+    /// Where exemplars come from: e.g. `.serviceContext(TraceIDKey.self, labelName: "trace_id")` when a
+    /// tracer puts trace ids in the task's `ServiceContext`. The latency histograms then keep the latest
+    /// exemplar per bucket, shown in OpenMetrics and protobuf scrapes. Default: none.
+    public var exemplars: ExemplarProvider = .none
 
     /// Creates options with the defaults.
-    public init(endpointLabel: Bool = true, target: String = "etcd") {
+    public init(endpointLabel: Bool = true, target: String = "etcd", exemplars: ExemplarProvider = .none) {
       self.endpointLabel = endpointLabel
       self.target = target
+      self.exemplars = exemplars
     }
   }
 
@@ -211,8 +216,9 @@ final class RPCMetricsRecorder: Sendable {
     self.handles(for: call).inFlight.decrement()
     let handles = self.handles(for: call, outcome: outcome)
     handles.handled.increment()
-    handles.handlingSeconds.observe(outcome.duration)
-    handles.callDuration.observe(outcome.duration)
+    // Unary calls finish on the calling task, so a trace id in its ServiceContext is still there.
+    handles.handlingSeconds.observe(outcome.duration, exemplarFrom: options.exemplars)
+    handles.callDuration.observe(outcome.duration, exemplarFrom: options.exemplars)
     if outcome.attempts > 1 {
       callRetries.labels(a66Method(call.method), options.target).observe(Double(outcome.attempts - 1))
     }
