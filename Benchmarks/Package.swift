@@ -3,7 +3,12 @@
 //
 //   swift package --package-path Benchmarks benchmark
 //
+import Foundation
 import PackageDescription
+
+/// SwiftPM names a path dependency after its folder, which is wherever the repository was cloned.
+let projectPackage = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+  .deletingLastPathComponent().lastPathComponent
 
 let package = Package(
   name: "etcd-swift-benchmarks",
@@ -18,8 +23,8 @@ let package = Package(
       name: "MetricsBenchmarks",
       dependencies: [
         .product(name: "Benchmark", package: "package-benchmark"),
-        .product(name: "EtcdMetrics", package: "etcd-swift"),
-        .product(name: "EtcdClient", package: "etcd-swift"),
+        .product(name: "EtcdMetrics", package: projectPackage),
+        .product(name: "EtcdClient", package: projectPackage),
         .product(name: "Prometheus", package: "swift-prometheus"),
       ],
       path: "Benchmarks/MetricsBenchmarks",
