@@ -98,8 +98,12 @@ struct ProbeCommand: AsyncParsableCommand {
 
   static func main() async {
     do {
-      var command = try parseAsRoot(ProbeEnvironment.arguments()) as! Self
-      try await command.run()
+      var command = try parseAsRoot(ProbeEnvironment.arguments())
+      if var probe = command as? Self {
+        try await probe.run()
+      } else {
+        try command.run()  // --help, --version and the like
+      }
     } catch {
       exit(withError: error)
     }

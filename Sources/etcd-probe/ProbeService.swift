@@ -19,7 +19,9 @@ struct ProbeService: Service {
   func run() async throws {
     await cancelWhenGracefulShutdown { await loop() }
     logger.info("probe stopping: removing its keys and leases")
-    for prober in probers { await prober.shutdown() }
+    await withTaskGroup(of: Void.self) { group in
+      for prober in probers { group.addTask { await prober.shutdown() } }
+    }
   }
 
   private func loop() async {

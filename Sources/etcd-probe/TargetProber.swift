@@ -49,6 +49,9 @@ actor TargetProber {
     self.key = watchPrefix + "probe-\(ProcessInfo.processInfo.processIdentifier)"
     self.value = [UInt8](repeating: UInt8(ascii: "p"), count: valueSize)
     self.timeout = timeout
+    // Counters that may stay at zero exist from the start, so a dashboard shows 0, not "no data".
+    _ = metrics.watchResumes.labels(name)
+    _ = metrics.watchCompactions.labels(name)
   }
 
   // MARK: - A round

@@ -94,6 +94,9 @@ struct ProbeTests {
       Issue.record("etcd-probe is not built")
       return
     }
+    let help = try run([binary, "--help"])
+    #expect(help.status == 0)
+    #expect(help.output.contains("--endpoints") && help.output.contains("ETCD_PROBE_"))
     for (arguments, message) in [
       (["--interval", "soon"], "interval"),
       (["--value-size", "-5"], "value-size"),
