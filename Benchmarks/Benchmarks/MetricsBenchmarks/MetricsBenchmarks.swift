@@ -87,6 +87,7 @@ let benchmarks: @Sendable () -> Void = {
   for (name, format) in [
     ("text 0.0.4", ExpositionFormat.prometheusText0_0_4),
     ("OpenMetrics 1.0", ExpositionFormat.openMetrics1_0_0),
+    ("protobuf (delimited)", ExpositionFormat.protobufDelimited),
   ] {
     Benchmark(
       "Exposition of 10,000 series: \(name)",

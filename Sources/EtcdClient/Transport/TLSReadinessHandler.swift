@@ -1,5 +1,9 @@
 import Foundation
 import NIOCore
+
+#if canImport(Glibc)
+  import Glibc
+#endif
 import NIOSSL
 import NIOTLS
 
@@ -79,18 +83,27 @@ final class TLSReadinessHandler: ChannelInboundHandler, RemovableChannelHandler 
     // Read before NIOSSL closes the connection: the certificate tells an expired one from an unknown CA.
     let peerCertificate = try? context.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self)
       .peerCertificate
-    let why = Self.describe(error, serverName: serverName, peerCertificate: peerCertificate ?? nil)
+    let why: String
+    if let ioError = error as? IOError, ioError.errnoCode == ECONNRESET || ioError.errnoCode == EPIPE {
+      // A plain-HTTP server answers a ClientHello by closing, and the close may arrive as a reset.
+      why = closedReason + " (\(String(cString: strerror(ioError.errnoCode))))"
+    } else {
+      why = Self.describe(error, serverName: serverName, peerCertificate: peerCertificate ?? nil)
+    }
     finish(.failure(failure(why, cause: error)), context: context)
+  }
+
+  /// Why the connection ended when the server closed it before the connection was ready.
+  private var closedReason: String {
+    handshakeCompleted
+      ? "the server closed the connection right after the handshake (did it refuse the client certificate?)"
+      : "the server closed the connection during the handshake (is it serving plain HTTP? then use an "
+        + "http:// endpoint)"
   }
 
   func channelInactive(context: ChannelHandlerContext) {
     if outcome == nil {
-      let why =
-        handshakeCompleted
-        ? "the server closed the connection right after the handshake (did it refuse the client certificate?)"
-        : "the server closed the connection during the handshake (is it serving plain HTTP? then use an "
-          + "http:// endpoint)"
-      finish(.failure(failure(why, cause: nil)), context: context)
+      finish(.failure(failure(closedReason, cause: nil)), context: context)
     }
     context.fireChannelInactive()
   }
