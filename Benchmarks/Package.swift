@@ -17,6 +17,7 @@ let package = Package(
     .package(path: ".."),
     .package(url: "https://github.com/ordo-one/package-benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
     .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+    .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
   ],
   targets: [
     .executableTarget(
@@ -29,7 +30,17 @@ let package = Package(
       ],
       path: "Benchmarks/MetricsBenchmarks",
       plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
-    )
+    ),
+    // etcd-bench: etcd's tools/benchmark (put, range) on this client; see README.md.
+    .executableTarget(
+      name: "etcd-bench",
+      dependencies: [
+        .product(name: "EtcdClient", package: projectPackage),
+        .product(name: "EtcdMetrics", package: projectPackage),
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      path: "Sources/etcd-bench"
+    ),
   ],
   swiftLanguageModes: [.v6]
 )
