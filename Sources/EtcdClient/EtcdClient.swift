@@ -2,9 +2,10 @@ import NIOCore
 import Synchronization
 import SwiftProtobuf
 
-/// An etcd v3 client: KV (and in time Watch, Lease, Cluster, Maintenance, Auth) over gRPC on HTTP/2.
+/// An etcd v3 client: KV, Watch, Lease, Cluster, Maintenance and Auth over gRPC on HTTP/2.
 ///
-/// One HTTP/2 connection per endpoint carries all calls, concurrently. Every call is bounded by a deadline (its
+/// One HTTP/2 connection per endpoint carries all calls, concurrently; calls go to the healthy endpoints in
+/// turn and are retried as clientv3 retries them. Every call is bounded by a deadline (its
 /// `timeout`, or the configuration's default) and by the caller's Task: cancelling the Task resets the stream.
 ///
 /// ```swift
