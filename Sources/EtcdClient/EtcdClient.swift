@@ -125,13 +125,6 @@ public final class EtcdClient: Sendable {
     return .now() + TimeAmount(timeout)
   }
 
-  private var clientClosedError: EtcdError {
-    EtcdError(
-      code: .clientClosed,
-      status: GRPCStatus(code: .unavailable, message: "the client is closed")
-    )
-  }
-
   /// Runs a unary call through the interceptors and the transport; with a user name configured, sends the
   /// auth token, fetching it first if needed and once more if the server says it is invalid.
   func unary<Response: SwiftProtobuf.Message>(
@@ -173,7 +166,7 @@ public final class EtcdClient: Sendable {
     endpoint: String? = nil,
     interceptors: [any ClientInterceptor]
   ) async throws(EtcdError) -> Response {
-    guard !closed.load(ordering: .relaxed) else { throw clientClosedError }
+    guard !closed.load(ordering: .relaxed) else { throw EtcdError.clientClosed() }
     let pinned = try endpoint.map(self.connection(for:))
     var connection = pinned ?? endpoints.pick()
     let deadline = deadline(for: timeout)
@@ -321,7 +314,7 @@ public final class EtcdClient: Sendable {
     _ method: RPCMethod,
     metadata: ClientMetadata = ClientMetadata()
   ) throws(EtcdError) -> GRPCStreamingCall {
-    guard !closed.load(ordering: .relaxed) else { throw clientClosedError }
+    guard !closed.load(ordering: .relaxed) else { throw EtcdError.clientClosed() }
     let connection = endpoints.pick()
     let endpoints = self.endpoints
     return GRPCStreamingCall(

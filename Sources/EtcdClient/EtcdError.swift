@@ -312,3 +312,14 @@ extension EtcdError {
     "etcdserver: bad leader transferee": .badLeaderTransferee,
   ]
 }
+
+extension EtcdError {
+  /// The error of a call made after `close()`, naming the endpoint when there is one.
+  static func clientClosed(endpoint: String? = nil) -> EtcdError {
+    EtcdError(
+      code: .clientClosed,
+      status: GRPCStatus(code: .unavailable, message: "the client is closed"),
+      endpoint: endpoint
+    )
+  }
+}

@@ -63,7 +63,6 @@ actor TargetProber {
 
     // put, and the put→watch delay.
     var putRevision: Int64?
-    let putStarted = ContinuousClock.now
     await measure(.put) {
       putRevision = try await self.client.put(
         self.key, self.value, options: .init(lease: self.leaseID ?? 0), timeout: self.timeout
@@ -71,7 +70,6 @@ actor TargetProber {
     }
     if let putRevision {
       let acknowledged = ContinuousClock.now
-      _ = putStarted
       if let arrived = await arrival(of: putRevision, within: timeout) {
         let delay = max(.zero, arrived - acknowledged)
         metrics.watchDelay.labels(name).observe(delay)

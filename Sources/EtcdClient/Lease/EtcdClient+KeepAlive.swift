@@ -40,7 +40,7 @@ extension EtcdClient {
   public func keepAlive(_ leaseID: Int64) -> LeaseKeepAliveSequence {
     let (responses, consumer) = AsyncThrowingStream<LeaseKeepAliveResponse, any Error>.makeStream()
     guard let hub = keepAliveHub() else {
-      consumer.finish(throwing: EtcdError.clientClosedError)
+      consumer.finish(throwing: EtcdError.clientClosed())
       return LeaseKeepAliveSequence(responses: responses)
     }
     let registration = KeepAliveRegistration()

@@ -28,7 +28,7 @@ actor LeaseKeepAliveHub {
   /// Starts renewing `leaseID` for a new consumer.
   func keep(_ leaseID: Int64, consumer: Consumer) -> LeaseKeepAliveStateMachine.ConsumerID? {
     guard !isShutdown else {
-      consumer.finish(throwing: EtcdError.clientClosedError)
+      consumer.finish(throwing: EtcdError.clientClosed())
       return nil
     }
     let (id, actions) = machine.keep(leaseID, now: now)
@@ -47,7 +47,7 @@ actor LeaseKeepAliveHub {
   func shutdown() {
     isShutdown = true
     timer?.cancel()
-    execute(machine.shutdown(EtcdError.clientClosedError))
+    execute(machine.shutdown(EtcdError.clientClosed()))
   }
 
   private func execute(_ actions: [LeaseKeepAliveStateMachine.Action]) {

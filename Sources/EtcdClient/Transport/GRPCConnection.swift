@@ -69,11 +69,7 @@ final class GRPCConnection: @unchecked Sendable {
       state = .connecting([body])
       connect()
     case .closed:
-      body(.failure(EtcdError(
-        code: .clientClosed,
-        status: GRPCStatus(code: .unavailable, message: "the client is closed"),
-        endpoint: endpoint.description
-      )))
+      body(.failure(EtcdError.clientClosed(endpoint: endpoint.description)))
     }
   }
 
@@ -166,11 +162,7 @@ final class GRPCConnection: @unchecked Sendable {
       let channels = Array(self.openChannels.values)
       if case .connecting(let waiters) = self.state {
         self.state = .closed
-        let failure = EtcdError(
-          code: .clientClosed,
-          status: GRPCStatus(code: .unavailable, message: "the client is closed"),
-          endpoint: self.endpoint.description
-        )
+        let failure = EtcdError.clientClosed(endpoint: self.endpoint.description)
         for waiter in waiters { waiter(.failure(failure)) }
       }
       self.state = .closed

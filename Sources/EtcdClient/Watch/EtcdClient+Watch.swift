@@ -55,7 +55,7 @@ extension EtcdClient {
     )
     let (responses, consumer) = AsyncThrowingStream<WatchResponse, any Error>.makeStream()
     guard let hub = watchHub(requireLeader: options.requireLeader) else {
-      consumer.finish(throwing: EtcdError.clientClosedError)
+      consumer.finish(throwing: EtcdError.clientClosed())
       return WatchSequence(responses: responses)
     }
     let registered = WatcherRegistration()

@@ -28,7 +28,7 @@ actor WatchStreamHub {
     -> WatchStreamStateMachine.WatcherID?
   {
     guard !isShutdown else {
-      consumer.finish(throwing: EtcdError.clientClosedError)
+      consumer.finish(throwing: EtcdError.clientClosed())
       return nil
     }
     let (id, actions) = machine.addWatcher(request)
@@ -51,7 +51,7 @@ actor WatchStreamHub {
   /// Ends every watcher with `clientClosed` and closes the stream.
   func shutdown() {
     isShutdown = true
-    execute(machine.shutdown(EtcdError.clientClosedError))
+    execute(machine.shutdown(EtcdError.clientClosed()))
   }
 
   // MARK: - Executing actions
@@ -90,7 +90,7 @@ actor WatchStreamHub {
 
   private func openStream() {
     guard !isShutdown, let client else {
-      execute(machine.streamFailed(EtcdError.clientClosedError, resumable: false))
+      execute(machine.streamFailed(EtcdError.clientClosed(), resumable: false))
       return
     }
     generation += 1
@@ -179,12 +179,5 @@ actor WatchStreamHub {
     let base = min(2_000.0, 50.0 * Double(1 << min(failures - 1, 10)))
     let jittered = base * Double.random(in: 0.8...1.2)
     return .milliseconds(Int(jittered))
-  }
-}
-
-extension EtcdError {
-  /// The error of a call made after `close()`.
-  static var clientClosedError: EtcdError {
-    EtcdError(code: .clientClosed, status: GRPCStatus(code: .unavailable, message: "the client is closed"))
   }
 }

@@ -113,7 +113,6 @@ struct WatchStreamStateMachine: Sendable {
       break
     case .creating:
       // Its `created` response is still to come; the server id it names gets cancelled then.
-      watchers[id] = nil
       pendingCancelOfCreating = true
     case .active(let serverID):
       serverIDs[serverID] = nil
