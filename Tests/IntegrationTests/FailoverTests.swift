@@ -57,19 +57,22 @@ struct FailoverTests {
 
   @Test func keepalivePingDetectsAStoppedMemberAndTheWatchMovesOn() async throws {
     try await withEtcd(size: 3) { etcd in
-      var configuration = EtcdClient.Configuration(endpoints: etcd.endpoints)
+      // Stop a follower: a stopped leader would stall the writes below for an election.
+      let (leader, follower) = try await leaderAndFollower(of: etcd)
+      let others = etcd.members.filter { $0 !== follower }.map(\.endpoint)
+      var configuration = EtcdClient.Configuration(endpoints: [follower.endpoint] + others)
       configuration.keepalive = .init(interval: .seconds(5), timeout: .seconds(1))
       configuration.dialTimeout = .seconds(1)
       let client = try EtcdClient(configuration: configuration)
       defer { Task { await client.close() } }
-      let writer = try EtcdClient(endpoints: [etcd.members[1].endpoint])
+      let writer = try EtcdClient(endpoints: [leader.endpoint])
       defer { Task { await writer.close() } }
 
       let start = try await writer.put("ka", "0").header.revision
-      // The client's first pick is the first endpoint: the watch stream goes to member 0.
+      // The client's first pick is the first endpoint: the watch stream goes to the follower.
       var watch = client.watch("ka", options: .init(startRevision: start)).makeAsyncIterator()
       #expect(try await collectEvents(&watch, count: 1).first?.kv.valueString == "0")
-      let stopped = etcd.members[0]
+      let stopped = follower
       stopped.signal(SIGSTOP)
       defer { stopped.signal(SIGCONT) }
       try await writer.put("ka", "1")
@@ -162,5 +165,20 @@ struct FailoverTests {
       }
       #expect(written)
     }
+  }
+
+  /// The current leader and one follower of a cluster, asked of each member.
+  private func leaderAndFollower(
+    of etcd: EtcdTestCluster
+  ) async throws -> (leader: EtcdTestCluster.Member, follower: EtcdTestCluster.Member) {
+    let client = try EtcdClient(endpoints: etcd.endpoints)
+    defer { Task { await client.close() } }
+    var leader: EtcdTestCluster.Member?
+    var follower: EtcdTestCluster.Member?
+    for member in etcd.members {
+      let status = try await client.status(endpoint: member.endpoint)
+      if status.leader == status.header.memberID { leader = member } else { follower = member }
+    }
+    return (try #require(leader), try #require(follower))
   }
 }
