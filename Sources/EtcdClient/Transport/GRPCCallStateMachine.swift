@@ -78,13 +78,14 @@ struct GRPCCallStateMachine: Sendable {
     switch state {
     case .awaitingResponseHeaders:
       if let httpStatus = block.httpStatus, httpStatus != 200 {
-        // Not a gRPC response. A grpc-status, if the peer sent one, still wins (as in grpc-go).
-        let status =
-          block.status
-          ?? GRPCStatus(
-            code: Self.code(forHTTPStatus: httpStatus),
-            message: "unexpected HTTP status code \(httpStatus) received from server"
-          )
+        // Not a gRPC response. A grpc-status, if the peer sent one, still wins (gRPC's
+        // http-grpc-status-mapping.md), except OK: an HTTP error never makes a call succeed (a
+        // unary call would "succeed" with no message, and a reset stream would look complete).
+        let mapped = GRPCStatus(
+          code: Self.code(forHTTPStatus: httpStatus),
+          message: "unexpected HTTP status code \(httpStatus) received from server"
+        )
+        let status = block.status.flatMap { $0.code == .ok ? nil : $0 } ?? mapped
         return finish(status, reset: !endStream, origin: .server)
       }
       if block.httpStatus == nil {

@@ -456,6 +456,27 @@ struct GRPCCallStateMachineTests {
         )
       ]
     ),
+    // Found by FuzzGRPCCall: grpc-status 0 on a non-200 response made the call OK, a unary one
+    // with no message, even while the stream was being reset.
+    Script(
+      name: "non-200 with grpc-status 0 is not a success",
+      steps: [
+        step(
+          .headers(GRPCHeaderBlock(httpStatus: 503, grpcStatus: "0"), endStream: false),
+          reset(.unavailable, "unexpected HTTP status code 503 received from server", .server)
+        )
+      ]
+    ),
+    Script(
+      name: "non-200 with grpc-status 0 and END_STREAM on a stream is not a success",
+      expectsSingleResponse: false,
+      steps: [
+        step(
+          .headers(GRPCHeaderBlock(httpStatus: 404, grpcStatus: "0"), endStream: true),
+          finish(.unimplemented, "unexpected HTTP status code 404 received from server", .server)
+        )
+      ]
+    ),
     Script(
       name: "missing :status",
       steps: [
