@@ -18,7 +18,7 @@ public struct EtcdError: Error, Sendable, CustomStringConvertible {
       // Client side and transport.
       case cancelled, deadlineExceeded, connectionFailed, connectionClosed, clientClosed
       case invalidRequest, invalidResponse, invalidConfiguration, requestTooLarge, responseTooLarge
-      case rpcFailed, leaseExpired
+      case rpcFailed, leaseExpired, clusterChanged
       // etcd server errors (etcd's rpctypes).
       case emptyKey, keyNotFound, valueProvided, leaseProvided, tooManyOps, duplicateKey
       case compacted, futureRevision, noSpace
@@ -88,6 +88,10 @@ public struct EtcdError: Error, Sendable, CustomStringConvertible {
     public static let leaseExpired = Code(.leaseExpired)
     /// The server failed the call with a status that is not one of etcd's known errors; see `status`.
     public static let rpcFailed = Code(.rpcFailed)
+    /// A watch's stream resumed on a server of another cluster (a different cluster id, e.g. a member
+    /// recreated with new data behind the same address): its revisions do not carry over, so the watch ended
+    /// rather than skip or repeat history. `FAILED_PRECONDITION`.
+    public static let clusterChanged = Code(.clusterChanged)
 
     // MARK: etcd server errors
 

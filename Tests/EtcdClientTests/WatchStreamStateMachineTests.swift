@@ -142,6 +142,29 @@ struct WatchStreamStateMachineTests {
       == ["cancel 3", "create \(b.raw) b@0"])
   }
 
+  @Test func aStreamResumedOnAnotherClusterEndsEveryWatcher() {
+    var machine = Machine()
+    let (a, _) = machine.addWatcher(request("a"))
+    let (b, _) = machine.addWatcher(request("b", start: 5))
+    _ = machine.streamOpened()
+    _ = machine.responseReceived(.init(header: header(20), watchID: 0, created: true))
+    _ = machine.responseReceived(.init(header: header(20), watchID: 1, created: true))
+    _ = machine.streamFailed(EtcdError(code: .connectionClosed, status: .init(code: .unavailable)), resumable: true)
+    _ = machine.streamOpened()
+    // The address now serves a cluster with another id: revision 21 there is not revision 21 here.
+    let other = ResponseHeader(clusterID: 99, memberID: 5, revision: 1, raftTerm: 2)
+    let actions = machine.responseReceived(.init(header: other, watchID: 0, created: true))
+    #expect(describe(actions) == ["finish \(a.raw) cluster_changed", "finish \(b.raw) cluster_changed", "close"])
+    #expect(machine.watcherCount == 0)
+    // A watch made afterwards belongs to the new cluster.
+    let (c, opened) = machine.addWatcher(request("c"))
+    #expect(describe(opened) == ["open"])
+    #expect(describe(machine.streamOpened()) == ["create \(c.raw) c@0"])
+    #expect(describe(machine.responseReceived(.init(header: other, watchID: 3, created: true))).isEmpty)
+    let delivered = machine.responseReceived(.init(header: other, watchID: 3, events: [event("c", 2)]))
+    #expect(describe(delivered) == ["deliver \(c.raw) c@2"])
+  }
+
   @Test func nonResumableFailureFinishesEveryWatcher() {
     var machine = Machine()
     let (a, _) = machine.addWatcher(request("a"))

@@ -2,9 +2,10 @@
 ///
 /// Iterate it with `for try await`. It ends by throwing an `EtcdError` when the watch cannot go on
 /// (`.compacted`, with `compactRevision` set, when its start revision was compacted; `.clientClosed`; `.noLeader`
-/// with `requireLeader`). A broken stream or connection does not end it: the watcher is created again from the
-/// first revision it has not delivered. Leaving the loop, or cancelling the iterating Task, cancels the watcher
-/// on the server and nothing else.
+/// with `requireLeader`; `.clusterChanged` when the stream resumed on a server of another cluster, whose
+/// revisions do not continue this one's). A broken stream or connection does not end it: the watcher is created
+/// again from the first revision it has not delivered. Leaving the loop, or cancelling the iterating Task,
+/// cancels the watcher on the server and nothing else.
 public struct WatchSequence: AsyncSequence, Sendable {
   /// The element type.
   public typealias Element = WatchResponse

@@ -75,6 +75,8 @@ struct WatchStreamStateMachine: Sendable {
   private var cancelling: Set<Int64> = []
   private var nextID = 0
   private var streamState: StreamState = .closed
+  /// The cluster the watchers' revisions belong to: the first non-zero cluster id a response carried.
+  private var clusterID: UInt64 = 0
 
   private enum StreamState: Sendable, Hashable {
     case closed, opening, open
@@ -142,6 +144,14 @@ struct WatchStreamStateMachine: Sendable {
   /// A response arrived on the stream.
   mutating func responseReceived(_ response: ServerResponse) -> [Action] {
     guard streamState == .open else { return [] }
+    let responseCluster = response.header.clusterID
+    if responseCluster != 0 {
+      if clusterID == 0 {
+        clusterID = responseCluster
+      } else if responseCluster != clusterID {
+        return clusterChanged(from: clusterID, to: responseCluster)
+      }
+    }
     if response.created {
       return createdReceived(response)
     }
@@ -210,6 +220,23 @@ struct WatchStreamStateMachine: Sendable {
   }
 
   // MARK: - Helpers
+
+  /// The stream was resumed on a member of another cluster (a server restarted with new data behind the same
+  /// address): the watchers' revisions mean nothing there, and resuming would silently skip or invent
+  /// history. Every watcher ends with `.clusterChanged`; watches made afterwards belong to the new cluster.
+  private mutating func clusterChanged(from old: UInt64, to new: UInt64) -> [Action] {
+    let error = EtcdError(
+      code: .clusterChanged,
+      status: GRPCStatus(
+        code: .failedPrecondition,
+        message:
+          "the watch stream resumed on cluster \(String(new, radix: 16)), not on cluster \(String(old, radix: 16)) "
+          + "whose revisions the watch follows"
+      )
+    )
+    clusterID = 0
+    return shutdown(error)
+  }
 
   private mutating func createdReceived(_ response: ServerResponse) -> [Action] {
     var actions: [Action] = []
