@@ -42,6 +42,7 @@ final class ProbeMetrics: Sendable {
   let hashChecks: Counter
   let watchResumes: MetricFamily<Counter>
   let watchCompactions: MetricFamily<Counter>
+  let watchClusterChanges: MetricFamily<Counter>
   let watchProgressLag: MetricFamily<Gauge>
   let rounds: Counter
 
@@ -106,6 +107,10 @@ final class ProbeMetrics: Sendable {
     watchCompactions = registry.makeCounterFamily(
       name: "etcd_probe_watch_compactions_total",
       help: "Times the probe's watch was cancelled by a compaction and re-created.",
+      labelNames: ["endpoint"])
+    watchClusterChanges = registry.makeCounterFamily(
+      name: "etcd_probe_watch_cluster_changes_total",
+      help: "Times the probe's watch resumed on a server with another cluster id and was re-created from now.",
       labelNames: ["endpoint"])
     watchProgressLag = registry.makeGaugeFamily(
       name: "etcd_probe_watch_progress_lag_revisions",

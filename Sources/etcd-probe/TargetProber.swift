@@ -52,6 +52,7 @@ actor TargetProber {
     // Counters that may stay at zero exist from the start, so a dashboard shows 0, not "no data".
     _ = metrics.watchResumes.labels(name)
     _ = metrics.watchCompactions.labels(name)
+    _ = metrics.watchClusterChanges.labels(name)
   }
 
   // MARK: - A round
@@ -181,6 +182,10 @@ actor TargetProber {
         } catch let error as EtcdError where error.code == .compacted {
           await self?.compacted()
           start = error.compactRevision ?? 0
+        } catch let error as EtcdError where error.code == .clusterChanged {
+          // The target now serves another cluster: its history starts anew, so the watch starts from now.
+          await self?.clusterChanged()
+          start = 0
         } catch {
           try? await Task.sleep(for: .milliseconds(500))
         }
@@ -190,6 +195,12 @@ actor TargetProber {
 
   private func compacted() {
     metrics.watchCompactions.labels(name).increment()
+  }
+
+  private func clusterChanged() {
+    metrics.watchClusterChanges.labels(name).increment()
+    latestWatchedRevision = 0
+    arrivals.removeAll()
   }
 
   private func watched(_ response: WatchResponse, at time: ContinuousClock.Instant) {

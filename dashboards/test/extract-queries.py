@@ -30,6 +30,8 @@ MAY_BE_EMPTY = {
         "etcd_probe_watch_resumes_total has no series until a watch stream is resumed",
     ("etcd-probe.json", "Watch resumes and compactions", "B"):
         "etcd_probe_watch_compactions_total has no series until a watch meets a compaction",
+    ("etcd-probe.json", "Watch resumes and compactions", "C"):
+        "etcd_probe_watch_cluster_changes_total has no series until a watch meets a new cluster id",
     ("etcd-probe.json", "Members and alarms", "B"): "shows raised alarms only",
     ("etcd-probe.json", "Put latency p99: probe (client side) vs etcd (server side)", "B"):
         "grpc_server_handling_seconds needs etcd --metrics=extensive",
