@@ -58,7 +58,8 @@ struct FailoverTests {
   @Test func keepalivePingDetectsAStoppedMemberAndTheWatchMovesOn() async throws {
     try await withEtcd(size: 3) { etcd in
       // Stop a follower: a stopped leader would stall the writes below for an election.
-      let (leader, follower) = try await leaderAndFollower(of: etcd)
+      let leader = try await currentLeader(of: etcd)
+      let follower = try #require(etcd.members.first { $0 !== leader })
       let others = etcd.members.filter { $0 !== follower }.map(\.endpoint)
       var configuration = EtcdClient.Configuration(endpoints: [follower.endpoint] + others)
       configuration.keepalive = .init(interval: .seconds(5), timeout: .seconds(1))
@@ -165,20 +166,5 @@ struct FailoverTests {
       }
       #expect(written)
     }
-  }
-
-  /// The current leader and one follower of a cluster, asked of each member.
-  private func leaderAndFollower(
-    of etcd: EtcdTestCluster
-  ) async throws -> (leader: EtcdTestCluster.Member, follower: EtcdTestCluster.Member) {
-    let client = try EtcdClient(endpoints: etcd.endpoints)
-    defer { Task { await client.close() } }
-    var leader: EtcdTestCluster.Member?
-    var follower: EtcdTestCluster.Member?
-    for member in etcd.members {
-      let status = try await client.status(endpoint: member.endpoint)
-      if status.leader == status.header.memberID { leader = member } else { follower = member }
-    }
-    return (try #require(leader), try #require(follower))
   }
 }

@@ -7,11 +7,6 @@ import Testing
 
 @testable import EtcdClient
 
-private func sum(_ samples: [String: Double], _ prefix: String, containing parts: [String] = []) -> Double {
-  samples.filter { key, _ in key.hasPrefix(prefix) && parts.allSatisfy { key.contains($0) } }
-    .values.reduce(0, +)
-}
-
 @Suite("etcd-probe against a real 3-node etcd", .serialized)
 struct ProbeTests {
   @Test func probesEveryMemberAndTheClusterAndSurvivesAKilledMember() async throws {

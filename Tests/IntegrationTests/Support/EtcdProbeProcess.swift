@@ -76,3 +76,9 @@ final class EtcdProbeProcess {
     try? FileManager.default.removeItem(atPath: logFile)
   }
 }
+
+/// The sum of the samples whose series starts with `prefix` and contains each of `parts` (e.g. a label pair).
+func sum(_ samples: [String: Double], _ prefix: String, containing parts: [String] = []) -> Double {
+  samples.filter { key, _ in key.hasPrefix(prefix) && parts.allSatisfy { key.contains($0) } }
+    .values.reduce(0, +)
+}

@@ -35,7 +35,13 @@ final class EtcdTestCluster: Sendable {
     /// The PID while running.
     var pid: pid_t? { process.withLock { $0 } }
 
-    fileprivate func start(binary: String, initialCluster: String, clusterState: String, extra: [String]) throws {
+    fileprivate func start(
+      binary: String,
+      initialCluster: String,
+      clusterState: String,
+      token: String = "swift-test-\(getpid())",
+      extra: [String]
+    ) throws {
       let arguments = [
         binary,
         "--name", name,
@@ -46,7 +52,7 @@ final class EtcdTestCluster: Sendable {
         "--initial-advertise-peer-urls", peerURL,
         "--initial-cluster", initialCluster,
         "--initial-cluster-state", clusterState,
-        "--initial-cluster-token", "swift-test-\(getpid())",
+        "--initial-cluster-token", token,
         "--unsafe-no-fsync",
         "--logger", "zap",
         "--log-outputs", dataDirectory + "/etcd.log",
@@ -148,6 +154,22 @@ final class EtcdTestCluster: Sendable {
   /// Starts a stopped or killed member again, with its data, and waits until it serves.
   func restart(_ member: Member) async throws {
     try start(member, state: "existing")
+    try await waitUntilServing(member)
+  }
+
+  /// Replaces a single-member cluster by a new one behind the same address: stops the member, deletes its
+  /// data and starts it with another cluster token, so it comes back empty and with a new cluster id.
+  func recreate(_ member: Member) async throws {
+    precondition(members.count == 1, "only a single-member cluster can be recreated alone")
+    member.stop()
+    try FileManager.default.removeItem(atPath: member.dataDirectory + "/data")
+    try member.start(
+      binary: binary,
+      initialCluster: initialCluster,
+      clusterState: "new",
+      token: "swift-test-\(getpid())-\(UUID().uuidString.prefix(8))",
+      extra: extraArguments
+    )
     try await waitUntilServing(member)
   }
 
