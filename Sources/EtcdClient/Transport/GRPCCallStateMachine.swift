@@ -162,15 +162,13 @@ struct GRPCCallStateMachine: Sendable {
     case .finished:
       return .none
     case .receivingMessages:
-      var tooMany = false
       let expectsSingle = configuration.expectsSingleResponse
       var delivered = messagesReceived
       do {
         try deframer.process(chunk) { message in
-          if expectsSingle && delivered >= 1 {
-            tooMany = true
-            return
-          }
+          // A unary call's second message ends the call here, before the rest of the chunk is
+          // read: the first violation decides the status, however DATA frames cut the body.
+          if expectsSingle && delivered >= 1 { throw TooManyMessages() }
           delivered += 1
           onMessage(message)
         }
@@ -180,17 +178,14 @@ struct GRPCCallStateMachine: Sendable {
         if case .messageTooLarge = error { origin = .responseTooLarge } else { origin = .malformedResponse }
         return finish(error.status, reset: true, origin: origin)
       } catch {
-        // `process` only rethrows what the closure throws, and this closure does not throw.
+        // `process` only rethrows what the closure throws: `TooManyMessages`.
         messagesReceived = delivered
-        return finish(GRPCStatus(code: .internal, message: "\(error)"), reset: true)
-      }
-      messagesReceived = delivered
-      if tooMany {
         return finish(
           GRPCStatus(code: .internal, message: "server sent more than one response message"),
           reset: true
         )
       }
+      messagesReceived = delivered
       return .none
     }
   }
@@ -271,6 +266,9 @@ struct GRPCCallStateMachine: Sendable {
     let end = CallEnd(origin: origin)
     return reset ? .resetStreamAndFinish(status, end) : .finish(status, end)
   }
+
+  /// Thrown from the deframer's callback to stop at a unary call's second message.
+  private struct TooManyMessages: Error {}
 
   private static let okWithoutMessage = GRPCStatus(
     code: .internal,

@@ -560,6 +560,21 @@ struct GRPCCallStateMachineTests {
       ],
       messages: [[1]]
     ),
+    // Found by FuzzGRPCCall: the status depended on how DATA frames cut the body. The machine read
+    // on past the second message and reported the oversized prefix after it; cut after the
+    // second message, the same body gave "more than one response message".
+    Script(
+      name: "two messages then an oversized prefix in one chunk on a unary call",
+      maxReceive: 16,
+      steps: [
+        step(responseHeaders, .none),
+        step(
+          .data(grpcFrame([1]) + grpcFrame([2]) + [0, 0, 0, 1, 0]),
+          reset(.internal, "server sent more than one response message", .malformedResponse)
+        ),
+      ],
+      messages: [[1]]
+    ),
     Script(
       name: "two messages in two chunks on a unary call",
       steps: [
