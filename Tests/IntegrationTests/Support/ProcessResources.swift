@@ -1,0 +1,148 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// What a process holds, read from Linux's /proc: open file descriptors, threads and resident memory.
+///
+/// For leak tests: sample after a warm-up, run many cycles, sample again (see ``settled(like:pid:within:)``).
+struct ProcessResources: CustomStringConvertible {
+  /// Entries of /proc/PID/fd (for this process, without the descriptor used to list them).
+  var fileDescriptors: Int
+  /// `Threads:` of /proc/PID/status.
+  var threads: Int
+  /// `VmRSS:` of /proc/PID/status, in bytes.
+  var residentBytes: Int
+  /// Open descriptors by what they are (`socket`, `pipe`, `anon_inode:[eventpoll]`, a path), for a failure.
+  var fileDescriptorKinds: [String: Int]
+  /// Threads by name (/proc/PID/task/*/comm), to tell NIO's event loops from Dispatch's workers in a failure.
+  var threadNames: [String: Int]
+
+  var description: String {
+    let names = threadNames.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " ")
+    let kinds = fileDescriptorKinds.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " ")
+    return "\(fileDescriptors) fds [\(kinds)], \(threads) threads [\(names)], RSS \(String(format: "%.1f", residentMegabytes)) MB"
+  }
+
+  var residentMegabytes: Double { Double(residentBytes) / 1_000_000 }
+
+  /// Reads the resources of `pid` (this process when nil).
+  static func read(pid: pid_t? = nil) throws -> ProcessResources {
+    let directory = pid.map { "/proc/\($0)" } ?? "/proc/self"
+    guard let status = try? String(contentsOfFile: directory + "/status", encoding: .utf8) else {
+      throw FixtureError("cannot read \(directory)/status")
+    }
+    func field(_ name: String) -> Int? {
+      guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }) else { return nil }
+      return line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first.flatMap { Int($0) }
+    }
+    guard let threads = field("Threads"), let residentKilobytes = field("VmRSS") else {
+      throw FixtureError("no Threads or VmRSS in \(directory)/status")
+    }
+    var names: [String: Int] = [:]
+    for task in try FileManager.default.contentsOfDirectory(atPath: directory + "/task") {
+      let comm = (try? String(contentsOfFile: "\(directory)/task/\(task)/comm", encoding: .utf8)) ?? "?"
+      names[Self.threadKind(comm.trimmingCharacters(in: .whitespacesAndNewlines)), default: 0] += 1
+    }
+    let descriptors = try listFileDescriptors(directory + "/fd", excludingOwn: pid == nil)
+    var kinds: [String: Int] = [:]
+    for descriptor in descriptors {
+      let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: "\(directory)/fd/\(descriptor)")) ?? "?"
+      let kind = target.hasPrefix("socket:") ? "socket" : target.hasPrefix("pipe:") ? "pipe" : target
+      kinds[kind, default: 0] += 1
+    }
+    return ProcessResources(
+      fileDescriptors: descriptors.count,
+      threads: threads,
+      residentBytes: residentKilobytes * 1024,
+      fileDescriptorKinds: kinds,
+      threadNames: names
+    )
+  }
+
+  /// A thread name without its number (`NIO-ELT-0-#1` → `NIO-ELT-0-#`), so threads of one kind count together.
+  private static func threadKind(_ name: String) -> String {
+    String(name.reversed().drop(while: \.isNumber).reversed())
+  }
+
+  private static func listFileDescriptors(_ path: String, excludingOwn: Bool) throws -> [String] {
+    guard let directory = opendir(path) else { throw FixtureError("cannot list \(path)") }
+    defer { closedir(directory) }
+    let own = String(dirfd(directory))
+    var names: [String] = []
+    while let entry = readdir(directory) {
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+      if name == "." || name == ".." || (excludingOwn && name == own) { continue }
+      names.append(name)
+    }
+    return names
+  }
+
+  /// A sample to compare with after a run: taken after a short `Task.sleep`, because the first sleep of a
+  /// process makes Dispatch's timer descriptors (`anon_inode:[timerfd]`), and ``settled(like:pid:threads:within:)``
+  /// sleeps.
+  static func baseline(pid: pid_t? = nil) async throws -> ProcessResources {
+    try await Task.sleep(for: .milliseconds(20))
+    return try read(pid: pid)
+  }
+
+  /// Samples until descriptors and threads are back to `baseline`'s (or fewer threads), at most `within`;
+  /// with `threads: false`, only descriptors (Go's runtime, for one, keeps the threads it made).
+  ///
+  /// Closing is asynchronous in places that are not leaks: a peer's socket closes when its FIN arrives, and
+  /// Dispatch's worker threads (Swift's cooperative pool on Linux) come and go with load. Waiting for them, with
+  /// a bound, keeps the comparison exact without making it flaky; a real leak never settles and is reported.
+  static func settled(
+    like baseline: ProcessResources, pid: pid_t? = nil, threads: Bool = true,
+    within: Duration = .seconds(15)
+  ) async throws -> ProcessResources {
+    let deadline = ContinuousClock.now + within
+    var sample = try read(pid: pid)
+    while ContinuousClock.now < deadline {
+      if sample.fileDescriptors == baseline.fileDescriptors && (!threads || sample.threads <= baseline.threads) {
+        break
+      }
+      try await Task.sleep(for: .milliseconds(100))
+      sample = try read(pid: pid)
+    }
+    return sample
+  }
+}
+
+/// The body of `GET http://127.0.0.1:port/path` (HTTP/1.0, read to the close), or nil on any failure; 5-second
+/// socket timeouts. Leak tests scrape with this rather than `run(["curl", ...])`, because Foundation's
+/// `Process` leaves descriptors of its own behind (a run loop's epoll, eventfd and timerfd).
+func loopbackHTTPGet(port: Int, path: String) -> String? {
+  let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+  guard fd >= 0 else { return nil }
+  defer { close(fd) }
+  var timeout = timeval(tv_sec: 5, tv_usec: 0)
+  for option in [SO_RCVTIMEO, SO_SNDTIMEO] {
+    setsockopt(fd, SOL_SOCKET, option, &timeout, socklen_t(MemoryLayout<timeval>.size))
+  }
+  var address = sockaddr_in()
+  address.sin_family = sa_family_t(AF_INET)
+  address.sin_port = in_port_t(UInt16(port).bigEndian)
+  address.sin_addr.s_addr = inet_addr("127.0.0.1")
+  let length = socklen_t(MemoryLayout<sockaddr_in>.size)
+  let connected = withUnsafePointer(to: &address) {
+    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, length) }
+  }
+  let request = Array("GET \(path) HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+  guard connected == 0, request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == request.count
+  else { return nil }
+  var response: [UInt8] = []
+  var chunk = [UInt8](repeating: 0, count: 65_536)
+  for _ in 0..<10_000 {
+    let received = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+    if received == 0 { break }
+    guard received > 0 else { return nil }
+    response += chunk[..<received]
+  }
+  let text = String(decoding: response, as: UTF8.self)
+  guard text.hasPrefix("HTTP/1.") && text.split(separator: " ").dropFirst().first == "200",
+    let headerEnd = text.range(of: "\r\n\r\n")
+  else { return nil }
+  return String(text[headerEnd.upperBound...])
+}
