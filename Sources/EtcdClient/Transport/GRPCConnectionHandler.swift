@@ -93,6 +93,15 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
     let buffer = unwrapInboundIn(data)
+    if !receivedBytes,
+      let statusLine = buffer.withUnsafeReadableBytes({ HTTP1ResponseSniffer.statusLine(in: $0) })
+    {
+      receivedBytes = true
+      fail(
+        reason: "\(endpoint) answered in HTTP/1 (\"\(statusLine)\"), not HTTP/2: it is not an etcd gRPC endpoint "
+          + "(etcd serves clients on its --listen-client-urls, port 2379 by default)")
+      return
+    }
     receivedBytes = true
     guard let session else { return }
     do {
