@@ -91,6 +91,42 @@ let package = Package(
       ],
       swiftSettings: strictSwift6
     ),
+    // Fuzz targets, one per libFuzzer entry point: `scripts/fuzz.sh` builds them with
+    // `-sanitize=fuzzer -D FUZZING` into .build-fuzz and runs them on Fuzz/Corpus; a plain build
+    // makes replayers of them (`FuzzX FILE_OR_DIR...`). Each compiles only the pure files it fuzzes,
+    // through symlinks into Sources/, so neither build pulls in NIO, nghttp2 or libmicrohttpd.
+    .target(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
+    .target(
+      name: "FuzzSupport",
+      dependencies: ["CLibFuzzer"],
+      path: "Fuzz/FuzzSupport",
+      swiftSettings: strictSwift6
+    ),
+    .executableTarget(
+      name: "FuzzGRPCDeframer",
+      dependencies: ["FuzzSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+      path: "Fuzz/FuzzGRPCDeframer",
+      swiftSettings: strictSwift6
+    ),
+    .executableTarget(
+      name: "FuzzGRPCCall",
+      dependencies: ["FuzzSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+      path: "Fuzz/FuzzGRPCCall",
+      swiftSettings: strictSwift6
+    ),
+    .executableTarget(
+      name: "FuzzMetricsRequest",
+      dependencies: [
+        "FuzzSupport",
+        "CZlib",
+        "CMicroHTTPD",
+        "PrometheusProto",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "ServiceContextModule", package: "swift-service-context"),
+      ],
+      path: "Fuzz/FuzzMetricsRequest",
+      swiftSettings: strictSwift6
+    ),
     .testTarget(
       name: "EtcdClientTests",
       dependencies: ["EtcdClient"],

@@ -1,0 +1,2 @@
+// A C target needs one source file; the header only declares libFuzzer's driver.
+#include "CLibFuzzer.h"

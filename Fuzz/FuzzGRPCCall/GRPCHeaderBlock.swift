@@ -1,0 +1,1 @@
+../../Sources/EtcdClient/Transport/GRPCHeaderBlock.swift
