@@ -201,6 +201,8 @@ extension KVTests {
       let read = try await client.get(key)
       #expect(read.kvs.first?.key == key)
       #expect(read.kvs.first?.value == value)
+      // The String views of bytes that are not UTF-8 replace them with U+FFFD; the bytes stay exact.
+      #expect(read.kvs.first?.keyString == "\u{0}\u{FFFD}\u{10}\u{FFFD}")
       // A prefix of all 0xff bytes has no upper bound: it reads every key from it on.
       try await client.put([0xff, 0xff, 0x01], "x")
       #expect(try await client.get([0xff, 0xff] as [UInt8], options: .prefix).count == 1)

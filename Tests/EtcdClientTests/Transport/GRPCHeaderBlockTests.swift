@@ -19,6 +19,10 @@ struct GRPCHeaderBlockTests {
       ("100%", "100%"),
       ("%%41", "%A"),
       ("no escapes", "no escapes"),
+      // Bytes that are not UTF-8 become U+FFFD, never a crash or a lost message.
+      ("%FF%FEx", "\u{FFFD}\u{FFFD}x"),
+      ("%C3", "\u{FFFD}"),
+      ("a%E2%82", "a\u{FFFD}"),
       ("", ""),
       (
         "etcdserver:%20mvcc:%20required%20revision%20has%20been%20compacted",
