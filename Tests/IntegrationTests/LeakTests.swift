@@ -146,10 +146,12 @@ struct EtcdWatchGauges: Equatable {
 
 /// Reads the watch gauges from a member's /metrics.
 func etcdWatchGauges(_ endpoint: String) async throws -> EtcdWatchGauges {
-  guard let port = endpoint.split(separator: ":").last.flatMap({ Int($0) }),
-    let text = loopbackHTTPGet(port: port, path: "/metrics")
-  else { throw FixtureError("cannot scrape etcd at \(endpoint)") }
-  let samples = parseExposition(text)
+  guard let port = endpoint.split(separator: ":").last.flatMap({ Int($0) }) else {
+    throw FixtureError("no port in \(endpoint)")
+  }
+  let response = try loopbackHTTPGet(port: port, path: "/metrics")
+  guard response.status == 200 else { throw FixtureError("etcd's /metrics answered \(response.status)") }
+  let samples = parseExposition(response.text)
   guard let watchers = samples["etcd_debugging_mvcc_watcher_total"],
     let streams = samples["etcd_debugging_mvcc_watch_stream_total"]
   else { throw FixtureError("etcd at \(endpoint) exposes no watch gauges") }
