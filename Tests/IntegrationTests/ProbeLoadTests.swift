@@ -80,6 +80,14 @@ struct ProbeLoadTests {
       #expect(lastSeen.rounds > firstSeen.rounds)
       #expect(rounds(loadEnd) >= lastSeen.rounds)
       #expect(failures(loadEnd) == failures(quietStart))
+      // The server counted what the scrapers counted: their answers, plus the scrape before the load, which
+      // is counted by the next one; the scrape that reads this is the one in flight.
+      let handled = { (samples: [String: Double], code: Int) in
+        samples["promhttp_metric_handler_requests_total{code=\"\(code)\"}"] ?? 0
+      }
+      #expect(handled(loadEnd, 200) - handled(quietEnd, 200) == Double(1 + result.statuses[200, default: 0]))
+      #expect(handled(loadEnd, 503) - handled(quietEnd, 503) == Double(result.statuses[503, default: 0]))
+      #expect(loadEnd["promhttp_metric_handler_requests_in_flight"] == 1)
 
       // Afterwards: a normal scrape answers (above), the probe still probes, and the connections are closed.
       _ = try await probe.waitForScrape { rounds($0) > rounds(loadEnd) }
