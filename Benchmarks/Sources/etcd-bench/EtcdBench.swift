@@ -59,6 +59,13 @@ struct GlobalOptions: ParsableArguments {
   @Option(help: "Label in the RESULT line")
   var label: String = "etcd-swift"
 
+  @Option(
+    help: """
+      Read the resident memory when this many requests have been handed out, and again at the end \
+      (rss_mb_checkpoint, rss_mb_end in the RESULT line); 0: at a tenth of --total
+      """)
+  var rssCheckpoint: Int = 0
+
   func validate() throws {
     guard conns >= 1 else { throw ValidationError("--conns must be at least 1") }
     guard clients >= 1 else { throw ValidationError("--clients must be at least 1") }
@@ -162,12 +169,41 @@ struct RangeCommand: AsyncParsableCommand {
 typealias Request = @Sendable (EtcdClient, Int, Int, inout Xoshiro256) async throws -> Void
 
 struct WorkerResult: Sendable {
-  var latencies: [UInt64] = []  // nanoseconds
   var errors: [String: Int] = [:]
+}
+
+/// The latency of each request, in nanoseconds, by request number.
+///
+/// `@unchecked Sendable`: every slot is written by exactly one worker (the one that drew that request number
+/// from the atomic counter), and read only after the task group that holds the workers has finished.
+final class LatencyTable: @unchecked Sendable {
+  private let slots: UnsafeMutableBufferPointer<UInt64>
+
+  init(count: Int) {
+    slots = .allocate(capacity: count)
+    slots.initialize(repeating: 0)
+  }
+
+  subscript(index: Int) -> UInt64 {
+    get { slots[index] }
+    set { slots[index] = newValue }
+  }
+
+  deinit { slots.deallocate() }
 }
 
 final class Counter: Sendable {
   let next = Atomic<Int>(0)
+  /// Resident memory in bytes when the checkpoint request was handed out.
+  let rssAtCheckpoint = Atomic<Int>(0)
+}
+
+/// The process's resident memory in bytes, from /proc/self/statm (0 where there is none).
+func residentBytes() -> Int {
+  guard let statm = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+  let fields = statm.split(separator: " ")
+  guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+  return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
 }
 
 func runBenchmark(global: GlobalOptions, op: String, cons: String, total: Int, request: @escaping Request)
@@ -195,9 +231,12 @@ func runBenchmark(global: GlobalOptions, op: String, cons: String, total: Int, r
   }
 
   let counter = Counter()
-  let perWorker = total / global.clients + 1
+  // One slot per request, written in full before the loop, so the resident memory the loop adds is the
+  // client's and not this table's.
+  let latencies = LatencyTable(count: total)
   let conns = clients
   let workers = global.clients
+  let checkpoint = global.rssCheckpoint > 0 ? global.rssCheckpoint : max(1, total / 10)
 
   let usage0 = resourceUsage()
   let start = monotonicNanos()
@@ -206,18 +245,18 @@ func runBenchmark(global: GlobalOptions, op: String, cons: String, total: Int, r
       let client = conns[w % conns.count]
       group.addTask {
         var result = WorkerResult()
-        result.latencies.reserveCapacity(perWorker)
         var rng = Xoshiro256(seed: UInt64(w) + 1)
         while true {
           let n = counter.next.wrappingAdd(1, ordering: .relaxed).oldValue
           if n >= total { break }
+          if n == checkpoint { counter.rssAtCheckpoint.store(residentBytes(), ordering: .relaxed) }
           let t0 = monotonicNanos()
           do {
             try await request(client, w, n, &rng)
           } catch {
             result.errors["\(error)", default: 0] += 1
           }
-          result.latencies.append(monotonicNanos() &- t0)
+          latencies[n] = monotonicNanos() &- t0
         }
         return result
       }
@@ -228,14 +267,16 @@ func runBenchmark(global: GlobalOptions, op: String, cons: String, total: Int, r
   }
   let end = monotonicNanos()
   let usage1 = resourceUsage()
+  let rssEnd = residentBytes()
+  let rssCheckpoint = counter.rssAtCheckpoint.load(ordering: .relaxed)
 
   for c in clients { await c.close() }
 
   var lats: [Double] = []
   lats.reserveCapacity(total)
   var errors: [String: Int] = [:]
+  for index in 0..<total { lats.append(Double(latencies[index]) / 1e9) }
   for r in results {
-    for l in r.latencies { lats.append(Double(l) / 1e9) }
     for (k, v) in r.errors { errors[k, default: 0] += v }
   }
   lats.sort()
@@ -261,7 +302,12 @@ func runBenchmark(global: GlobalOptions, op: String, cons: String, total: Int, r
       + "loop_user_s=%.3f loop_sys_s=%.3f loop_cpu_us_per_req=%.1f mean_ms=%.3f",
     wall, Double(n) / wall, pct(50), pct(90), pct(99), pct(100), user, sys, cpuPerReq, mean
   )
-  print(prefix + figures + " metrics=\(global.metrics.rawValue)" + String(format: " client_cpu_us_per_req=%.1f", cpuPerReq))
+  let memory = String(
+    format: " rss_checkpoint_req=%d rss_mb_checkpoint=%.1f rss_mb_end=%.1f", checkpoint,
+    Double(rssCheckpoint) / 1_048_576, Double(rssEnd) / 1_048_576)
+  print(
+    prefix + figures + " metrics=\(global.metrics.rawValue)" + String(format: " client_cpu_us_per_req=%.1f", cpuPerReq)
+      + memory)
 }
 
 // MARK: - etcd's pkg/report, as `benchmark` prints it (precision %4.4f)
