@@ -31,6 +31,15 @@ let package = Package(
       path: "Benchmarks/MetricsBenchmarks",
       plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
     ),
+    .executableTarget(
+      name: "TransportBenchmarks",
+      dependencies: [
+        .product(name: "Benchmark", package: "package-benchmark"),
+        .product(name: "EtcdClient", package: projectPackage),
+      ],
+      path: "Benchmarks/TransportBenchmarks",
+      plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
+    ),
     // etcd-bench: etcd's tools/benchmark (put, range) on this client; see README.md.
     .executableTarget(
       name: "etcd-bench",
