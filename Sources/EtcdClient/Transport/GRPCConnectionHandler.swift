@@ -353,10 +353,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
 
   func session(headerOn streamID: Int32, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
     guard GRPCHeaderBlock.isRecorded(nameBytes: name), let call = calls[streamID] else { return }
-    call.headerBlock.record(
-      name: String(decoding: name, as: UTF8.self),
-      value: String(decoding: value, as: UTF8.self)
-    )
+    call.headerBlock.record(nameBytes: name, valueBytes: value)
   }
 
   func session(headersEndedOn streamID: Int32, endStream: Bool) {

@@ -41,6 +41,28 @@ struct GRPCHeaderBlock: Sendable, Hashable {
     }
   }
 
+  /// Records one header field as nghttp2 hands it over; fields gRPC does not read are ignored.
+  ///
+  /// Every response carries `content-type: application/grpc`, 16 bytes: one more than a String keeps
+  /// inline, so that value is taken from a literal instead of being allocated per call.
+  mutating func record(nameBytes name: UnsafeRawBufferPointer, valueBytes value: UnsafeRawBufferPointer) {
+    guard Self.isRecorded(nameBytes: name) else { return }
+    record(
+      name: String(decoding: name, as: UTF8.self),
+      value: Self.isGRPCContentType(value) ? "application/grpc" : String(decoding: value, as: UTF8.self)
+    )
+  }
+
+  /// Whether `value` is exactly `application/grpc`, compared byte by byte (`elementsEqual` with a
+  /// String's UTF-8 view costs more than the allocation it saves).
+  private static func isGRPCContentType(_ value: UnsafeRawBufferPointer) -> Bool {
+    let literal: StaticString = "application/grpc"
+    guard value.count == literal.utf8CodeUnitCount else { return false }
+    let expected = UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
+    for index in 0..<expected.count where value[index] != expected[index] { return false }
+    return true
+  }
+
   /// Whether a header of this name is one `record(name:value:)` keeps.
   static func isRecorded(nameBytes name: UnsafeRawBufferPointer) -> Bool {
     guard let first = name.first else { return false }

@@ -30,6 +30,9 @@ struct GRPCMessageDeframer: Sendable {
   /// Whether a prefix is complete and its body is being read.
   private var readingBody = false
 
+  /// The most a message spanning chunks reserves before its bytes arrive (1 MiB); larger ones grow.
+  static let reservationLimit = 1 << 20
+
   /// Creates a deframer that refuses messages over `maxMessageLength` bytes.
   init(maxMessageLength: Int) {
     self.maxMessageLength = maxMessageLength
@@ -84,6 +87,9 @@ struct GRPCMessageDeframer: Sendable {
           try onMessage(message)
           continue
         }
+        // The body spans chunks: one buffer for all of it rather than one per doubling, but no more
+        // than `reservationLimit` up front for bytes that have not arrived.
+        body.reserveCapacity(min(bodyLength, Self.reservationLimit))
       }
       let wanted = bodyLength - body.count
       let available = min(wanted, count - index)

@@ -98,13 +98,7 @@ public enum TransportBenchmarks {
       var block = GRPCHeaderBlock()
       for field in fields {
         field.name.withUnsafeBytes { name in
-          guard GRPCHeaderBlock.isRecorded(nameBytes: name) else { return }
-          field.value.withUnsafeBytes { value in
-            block.record(
-              name: String(decoding: name, as: UTF8.self),
-              value: String(decoding: value, as: UTF8.self)
-            )
-          }
+          field.value.withUnsafeBytes { value in block.record(nameBytes: name, valueBytes: value) }
         }
       }
       return block
