@@ -79,12 +79,22 @@ struct ProcessResources: CustomStringConvertible {
     return names
   }
 
-  /// A sample to compare with after a run: taken after a short `Task.sleep`, because the first sleep of a
-  /// process makes Dispatch's timer descriptors (`anon_inode:[timerfd]`), and ``settled(like:pid:threads:within:)``
-  /// sleeps.
+  /// A sample to compare with after a run: five samples 50 ms apart, with the fewest descriptors (a scrape's
+  /// socket may be closing) and the most threads (Dispatch's workers come and go) of them.
+  ///
+  /// Taken after a `Task.sleep`, too, because the first sleep of a process makes Dispatch's timer descriptors
+  /// (`anon_inode:[timerfd]`), and ``settled(like:pid:threads:within:)`` sleeps.
   static func baseline(pid: pid_t? = nil) async throws -> ProcessResources {
-    try await Task.sleep(for: .milliseconds(20))
-    return try read(pid: pid)
+    var samples: [ProcessResources] = []
+    for _ in 0..<5 {
+      try await Task.sleep(for: .milliseconds(50))
+      samples.append(try read(pid: pid))
+    }
+    var baseline = samples.min { $0.fileDescriptors < $1.fileDescriptors }!
+    let most = samples.max { $0.threads < $1.threads }!
+    baseline.threads = most.threads
+    baseline.threadNames = most.threadNames
+    return baseline
   }
 
   /// Samples until descriptors and threads are back to `baseline`'s (or fewer threads), at most `within`;
