@@ -14,7 +14,8 @@ import Synchronization
 ///
 /// Creating one registers its families in `registry`, so make one per registry and give the same interceptor
 /// to every client that should report there. Label handles are resolved once per method, endpoint and outcome
-/// and cached, so recording a call costs two short lock acquisitions and a few atomic increments.
+/// and kept in a slot per method, so a hook finds its series without hashing, building a label string or
+/// reference counting: recording a call costs a few short per-method lock acquisitions and atomic updates.
 public struct RPCMetricsInterceptor: ClientInterceptor {
   /// What the interceptor records, beyond the fixed families.
   public struct Options: Sendable {
@@ -66,11 +67,21 @@ public struct RPCMetricsInterceptor: ClientInterceptor {
   }
 }
 
-/// The families and the caches of resolved label handles.
-final class RPCMetricsRecorder: Sendable {
+/// The families, and the series resolved so far for each method.
+///
+/// A hook finds its series without hashing or building a string: methods have dense indexes, so each has a
+/// slot of its own (`slots[call.method.index]`), a short list per kind of series searched by endpoint (and
+/// code) with plain comparisons, under a lock of its own held only for that search. Label strings are made
+/// once, when a series is first resolved. Series are never dropped, so the lists hand out unretained
+/// references: a hook costs its lookup and its atomic updates, and no reference counting.
+final class RPCMetricsRecorder: @unchecked Sendable {
+  // @unchecked Sendable: `slots` is allocated in init and freed in deinit; its mutexes are used only through
+  // `withLock`. Everything else is immutable.
   typealias Names = RPCMetricsNames
 
-  private let options: RPCMetricsInterceptor.Options
+  private let endpointLabel: Bool
+  private let target: String
+  private let exemplars: ExemplarProvider
   private let started: MetricFamily<Counter>
   private let handled: MetricFamily<Counter>
   private let messagesSent: MetricFamily<Counter>
@@ -86,56 +97,15 @@ final class RPCMetricsRecorder: Sendable {
   private let callDuration: MetricFamily<Histogram>
   /// Registered so dashboards find it; recorded once calls are retried (A96 records no zero).
   private let callRetries: MetricFamily<Histogram>
-
-  /// Handles that depend on the method and endpoint only.
-  private struct CallHandles: Sendable {
-    let started: Counter
-    let messagesSent: Counter
-    let messagesReceived: Counter
-    let sentBytes: Histogram
-    let receivedBytes: Histogram
-    let inFlight: Gauge
-    let attemptStarted: Counter
-  }
-
-  /// Handles that also depend on the outcome.
-  private struct OutcomeHandles: Sendable {
-    let handled: Counter
-    let handlingSeconds: Histogram
-    let callDuration: Histogram
-  }
-
-  /// Handles of one attempt's outcome.
-  private struct AttemptHandles: Sendable {
-    let duration: Histogram
-    let sentSize: Histogram
-    let receivedSize: Histogram
-  }
-
-  private struct AttemptKey: Hashable, Sendable {
-    let method: Int
-    let endpoint: String
-    let status: String
-  }
-
-  private struct CallKey: Hashable, Sendable {
-    let method: Int
-    let endpoint: String
-  }
-
-  private struct OutcomeKey: Hashable, Sendable {
-    let method: Int
-    let endpoint: String
-    let code: GRPCStatusCode
-    let etcdError: String
-  }
-
-  private let callHandles = Mutex<[CallKey: CallHandles]>([:])
-  private let outcomeHandles = Mutex<[OutcomeKey: OutcomeHandles]>([:])
-  private let attemptHandleCache = Mutex<[AttemptKey: AttemptHandles]>([:])
+  /// Label values per method, at its `RPCMethod.index`.
+  private let names: [MethodNames]
+  /// The series resolved per method, at its `RPCMethod.index`.
+  private let slots: UnsafeMutablePointer<Mutex<ResolvedSeries>>
 
   init(registry: MetricsRegistry, options: RPCMetricsInterceptor.Options) {
-    self.options = options
+    endpointLabel = options.endpointLabel
+    target = options.target
+    exemplars = options.exemplars
     let endpoint = options.endpointLabel ? [Names.endpoint] : []
     let base = [Names.type, Names.service, Names.method] + endpoint
     started = registry.makeCounterFamily(
@@ -176,116 +146,306 @@ final class RPCMetricsRecorder: Sendable {
     callRetries = registry.makeHistogramFamily(
       name: Names.callRetries, help: Names.callRetriesHelp,
       labelNames: [Names.method, Names.target], buckets: Names.retryBuckets)
+    names = RPCMethod.all.enumerated().map { index, method in
+      precondition(method.index == index, "RPCMethod.all is not ordered by index")
+      return MethodNames(method)
+    }
+    slots = .allocate(capacity: names.count)
+    for index in names.indices {
+      (slots + index).initialize(to: Mutex(ResolvedSeries()))
+    }
+  }
+
+  deinit {
+    slots.deinitialize(count: names.count)
+    slots.deallocate()
   }
 
   // MARK: - Recording
 
   func started(_ call: ClientCallInfo) {
-    let handles = self.handles(for: call)
-    handles.started.increment()
-    handles.attemptStarted.increment()
-    handles.inFlight.increment()
+    callSeries(call)._withUnsafeGuaranteedRef { series in
+      series.started.increment()
+      series.attemptStarted.increment()
+      series.inFlight.increment()
+    }
   }
 
   func messageSent(_ call: ClientCallInfo, size: Int) {
-    let handles = self.handles(for: call)
-    handles.messagesSent.increment()
-    handles.sentBytes.observe(Double(size))
+    callSeries(call)._withUnsafeGuaranteedRef { series in
+      series.messagesSent.increment()
+      series.sentBytes.observe(Double(size))
+    }
   }
 
   func messageReceived(_ call: ClientCallInfo, size: Int) {
-    let handles = self.handles(for: call)
-    handles.messagesReceived.increment()
-    handles.receivedBytes.observe(Double(size))
+    callSeries(call)._withUnsafeGuaranteedRef { series in
+      series.messagesReceived.increment()
+      series.receivedBytes.observe(Double(size))
+    }
   }
 
   func attemptFinished(_ call: ClientCallInfo, attempt: ClientAttempt) {
-    let method = a66Method(call.method)
-    let status = attempt.status.code.description
+    let index = call.method.index
     if attempt.number > 0 {
       // A retry's start is counted when it ends: the first attempt is counted in `started`.
-      attemptStarted.labels(method, attempt.endpoint).increment()
+      attemptStarted.labels(names[index].a66Name, attempt.endpoint).increment()
     }
-    let handles = attemptHandles(method: call.method, endpoint: attempt.endpoint, status: status)
-    handles.duration.observe(attempt.duration)
-    handles.sentSize.observe(Double(attempt.bytesSent))
-    handles.receivedSize.observe(Double(attempt.bytesReceived))
+    let code = attempt.status.code
+    let found = slots[index].withLock { $0.attempt(endpoint: attempt.endpoint, code: code) }
+    let resolved = found ?? resolveAttempt(index: index, endpoint: attempt.endpoint, code: code)
+    let seconds = Self.seconds(attempt.duration)
+    resolved._withUnsafeGuaranteedRef { series in
+      series.duration.observe(seconds)
+      series.sentSize.observe(Double(attempt.bytesSent))
+      series.receivedSize.observe(Double(attempt.bytesReceived))
+    }
   }
 
   func finished(_ call: ClientCallInfo, outcome: ClientCallOutcome) {
-    self.handles(for: call).inFlight.decrement()
-    let handles = self.handles(for: call, outcome: outcome)
-    handles.handled.increment()
+    let index = call.method.index
+    let code = outcome.status.code
+    let etcdError = outcome.error?.code
+    // The outcome's endpoint label is the member that served the call (the last attempt's).
+    let served = endpointLabel ? (outcome.endpoint.isEmpty ? call.endpoint : outcome.endpoint) : ""
+    let (foundCall, foundOutcome) = slots[index].withLock {
+      (
+        $0.call(endpoint: call.endpoint),
+        $0.outcome(endpoint: served, code: code, etcdError: etcdError)
+      )
+    }
+    (foundCall ?? resolveCall(call))._withUnsafeGuaranteedRef { $0.inFlight.decrement() }
+    let resolved =
+      foundOutcome
+      ?? resolveOutcome(index: index, endpoint: served, code: code, etcdError: etcdError)
     // Unary calls finish on the calling task, so a trace id in its ServiceContext is still there.
-    handles.handlingSeconds.observe(outcome.duration, exemplarFrom: options.exemplars)
-    handles.callDuration.observe(outcome.duration, exemplarFrom: options.exemplars)
+    let seconds = Self.seconds(outcome.duration)
+    let exemplar = exemplars()
+    resolved._withUnsafeGuaranteedRef { series in
+      series.handled.increment()
+      if let exemplar {
+        series.handlingSeconds.observe(seconds, exemplar: exemplar)
+        series.callDuration.observe(seconds, exemplar: exemplar)
+      } else {
+        series.handlingSeconds.observe(seconds)
+        series.callDuration.observe(seconds)
+      }
+    }
     if outcome.attempts > 1 {
-      callRetries.labels(a66Method(call.method), options.target).observe(Double(outcome.attempts - 1))
+      callRetries.labels(names[index].a66Name, target).observe(Double(outcome.attempts - 1))
     }
   }
 
-  // MARK: - Handles
+  // MARK: - Series
 
-  private func baseLabels(_ call: ClientCallInfo) -> [String] {
-    let method = call.method
-    let labels = [method.type.rawValue, method.service, method.method]
-    return options.endpointLabel ? labels + [call.endpoint] : labels
+  /// A duration in seconds, from its two 64-bit halves: `components` divides 128 bits (about 100
+  /// instructions), and `Double(duration.attoseconds)` takes a generic path that costs thousands.
+  @inline(__always)
+  private static func seconds(_ duration: Duration) -> Double {
+    let attoseconds = duration.attoseconds
+    let high = Int64(truncatingIfNeeded: attoseconds >> 64)
+    let low = UInt64(truncatingIfNeeded: attoseconds)
+    return (Double(high) * 18_446_744_073_709_551_616.0 + Double(low)) * 1e-18
   }
 
-  /// A66 names the method `service/method`.
-  private func a66Method(_ method: RPCMethod) -> String { "\(method.service)/\(method.method)" }
+  /// The series of a call's method and first endpoint.
+  ///
+  /// Found by the endpoint even without `etcd_endpoint`: A66's `grpc_target` of a started attempt names it.
+  @inline(__always)
+  private func callSeries(_ call: ClientCallInfo) -> Unmanaged<CallSeries> {
+    let endpoint = call.endpoint
+    if let found = slots[call.method.index].withLock({ $0.call(endpoint: endpoint) }) { return found }
+    return resolveCall(call)
+  }
 
-  private func handles(for call: ClientCallInfo) -> CallHandles {
-    let key = CallKey(method: call.method.index, endpoint: options.endpointLabel ? call.endpoint : "")
-    if let cached = callHandles.withLock({ $0[key] }) { return cached }
-    let labels = baseLabels(call)
-    let resolved = CallHandles(
+  private func resolveCall(_ call: ClientCallInfo) -> Unmanaged<CallSeries> {
+    let index = call.method.index
+    let endpoint = call.endpoint
+    let labels = names[index].baseLabels + (endpointLabel ? [endpoint] : [])
+    let series = CallSeries(
       started: started.labels(labels),
       messagesSent: messagesSent.labels(labels),
       messagesReceived: messagesReceived.labels(labels),
       sentBytes: sentBytes.labels(labels),
       receivedBytes: receivedBytes.labels(labels),
       inFlight: inFlight.labels(labels),
-      attemptStarted: attemptStarted.labels(a66Method(call.method), call.endpoint)
+      attemptStarted: attemptStarted.labels(names[index].a66Name, endpoint)
     )
-    callHandles.withLock { $0[key] = resolved }
-    return resolved
+    return slots[index].withLock { resolved in
+      if let found = resolved.call(endpoint: endpoint) { return found }
+      return resolved.add(series, endpoint: endpoint)
+    }
   }
 
-  /// Outcome handles; the endpoint label is the member that served the call (the last attempt's).
-  private func handles(for call: ClientCallInfo, outcome: ClientCallOutcome) -> OutcomeHandles {
-    let code = outcome.status.code
-    let etcdError = outcome.error.map(\.code.name) ?? ""
-    let endpoint = outcome.endpoint.isEmpty ? call.endpoint : outcome.endpoint
-    let key = OutcomeKey(
-      method: call.method.index,
-      endpoint: options.endpointLabel ? endpoint : "",
-      code: code,
-      etcdError: etcdError
-    )
-    if let cached = outcomeHandles.withLock({ $0[key] }) { return cached }
-    let method = call.method
-    var labels = [method.type.rawValue, method.service, method.method]
-    if options.endpointLabel { labels.append(endpoint) }
-    let resolved = OutcomeHandles(
-      handled: handled.labels(labels + [code.goName, etcdError]),
+  private func resolveOutcome(
+    index: Int, endpoint: String, code: GRPCStatusCode, etcdError: EtcdError.Code?
+  ) -> Unmanaged<OutcomeSeries> {
+    let labels = names[index].baseLabels + (endpointLabel ? [endpoint] : [])
+    let series = OutcomeSeries(
+      handled: handled.labels(labels + [code.goName, etcdError?.name ?? ""]),
       handlingSeconds: handlingSeconds.labels(labels + [code.goName]),
-      callDuration: callDuration.labels(a66Method(method), options.target, code.description)
+      callDuration: callDuration.labels(names[index].a66Name, target, code.description)
     )
-    outcomeHandles.withLock { $0[key] = resolved }
-    return resolved
+    return slots[index].withLock { resolved in
+      if let found = resolved.outcome(endpoint: endpoint, code: code, etcdError: etcdError) {
+        return found
+      }
+      return resolved.add(series, endpoint: endpoint, code: code, etcdError: etcdError)
+    }
   }
 
-  private func attemptHandles(method: RPCMethod, endpoint: String, status: String) -> AttemptHandles {
-    let key = AttemptKey(method: method.index, endpoint: endpoint, status: status)
-    if let cached = attemptHandleCache.withLock({ $0[key] }) { return cached }
-    let name = a66Method(method)
-    let resolved = AttemptHandles(
+  private func resolveAttempt(index: Int, endpoint: String, code: GRPCStatusCode)
+    -> Unmanaged<AttemptSeries>
+  {
+    let name = names[index].a66Name
+    let status = code.description
+    let series = AttemptSeries(
       duration: attemptDuration.labels(name, endpoint, status),
       sentSize: attemptSentSize.labels(name, endpoint, status),
       receivedSize: attemptReceivedSize.labels(name, endpoint, status)
     )
-    attemptHandleCache.withLock { $0[key] = resolved }
-    return resolved
+    return slots[index].withLock { resolved in
+      if let found = resolved.attempt(endpoint: endpoint, code: code) { return found }
+      return resolved.add(series, endpoint: endpoint, code: code)
+    }
+  }
+}
+
+/// One method's label values.
+private struct MethodNames: Sendable {
+  /// `grpc_type`, `grpc_service`, `grpc_method`.
+  let baseLabels: [String]
+  /// A66 names the method `service/method`.
+  let a66Name: String
+
+  init(_ method: RPCMethod) {
+    baseLabels = [method.type.rawValue, method.service, method.method]
+    a66Name = "\(method.service)/\(method.method)"
+  }
+}
+
+/// The series that depend on a call's method and first endpoint.
+private final class CallSeries: Sendable {
+  let started: Counter
+  let messagesSent: Counter
+  let messagesReceived: Counter
+  let sentBytes: Histogram
+  let receivedBytes: Histogram
+  let inFlight: Gauge
+  let attemptStarted: Counter
+
+  init(
+    started: Counter, messagesSent: Counter, messagesReceived: Counter, sentBytes: Histogram,
+    receivedBytes: Histogram, inFlight: Gauge, attemptStarted: Counter
+  ) {
+    self.started = started
+    self.messagesSent = messagesSent
+    self.messagesReceived = messagesReceived
+    self.sentBytes = sentBytes
+    self.receivedBytes = receivedBytes
+    self.inFlight = inFlight
+    self.attemptStarted = attemptStarted
+  }
+}
+
+/// The series that also depend on how the call ended.
+private final class OutcomeSeries: Sendable {
+  let handled: Counter
+  let handlingSeconds: Histogram
+  let callDuration: Histogram
+
+  init(handled: Counter, handlingSeconds: Histogram, callDuration: Histogram) {
+    self.handled = handled
+    self.handlingSeconds = handlingSeconds
+    self.callDuration = callDuration
+  }
+}
+
+/// The series of one attempt's end.
+private final class AttemptSeries: Sendable {
+  let duration: Histogram
+  let sentSize: Histogram
+  let receivedSize: Histogram
+
+  init(duration: Histogram, sentSize: Histogram, receivedSize: Histogram) {
+    self.duration = duration
+    self.sentSize = sentSize
+    self.receivedSize = receivedSize
+  }
+}
+
+/// The series resolved for one method, by endpoint (and code).
+///
+/// The lists are short (endpoints × codes seen), so a linear search with plain comparisons beats hashing
+/// the endpoint. `owned` keeps every series alive for as long as the recorder lives, which is what makes the
+/// unretained references in the lists safe to hand out. When two calls race to resolve the same series, the
+/// first added wins; both got the same children from the families anyway.
+private struct ResolvedSeries: ~Copyable {
+  private struct CallEntry {
+    let endpoint: String
+    let series: Unmanaged<CallSeries>
+  }
+
+  private struct OutcomeEntry {
+    let endpoint: String
+    let code: GRPCStatusCode
+    let etcdError: EtcdError.Code?
+    let series: Unmanaged<OutcomeSeries>
+  }
+
+  private struct AttemptEntry {
+    let endpoint: String
+    let code: GRPCStatusCode
+    let series: Unmanaged<AttemptSeries>
+  }
+
+  private var calls: [CallEntry] = []
+  private var outcomes: [OutcomeEntry] = []
+  private var attempts: [AttemptEntry] = []
+  private var owned: [AnyObject] = []
+
+  func call(endpoint: String) -> Unmanaged<CallSeries>? {
+    for entry in calls where entry.endpoint == endpoint { return entry.series }
+    return nil
+  }
+
+  func outcome(endpoint: String, code: GRPCStatusCode, etcdError: EtcdError.Code?)
+    -> Unmanaged<OutcomeSeries>?
+  {
+    for entry in outcomes
+    where entry.code == code && entry.etcdError == etcdError && entry.endpoint == endpoint {
+      return entry.series
+    }
+    return nil
+  }
+
+  func attempt(endpoint: String, code: GRPCStatusCode) -> Unmanaged<AttemptSeries>? {
+    for entry in attempts where entry.code == code && entry.endpoint == endpoint {
+      return entry.series
+    }
+    return nil
+  }
+
+  mutating func add(_ series: CallSeries, endpoint: String) -> Unmanaged<CallSeries> {
+    owned.append(series)
+    calls.append(CallEntry(endpoint: endpoint, series: .passUnretained(series)))
+    return .passUnretained(series)
+  }
+
+  mutating func add(
+    _ series: OutcomeSeries, endpoint: String, code: GRPCStatusCode, etcdError: EtcdError.Code?
+  ) -> Unmanaged<OutcomeSeries> {
+    owned.append(series)
+    outcomes.append(
+      OutcomeEntry(endpoint: endpoint, code: code, etcdError: etcdError, series: .passUnretained(series)))
+    return .passUnretained(series)
+  }
+
+  mutating func add(_ series: AttemptSeries, endpoint: String, code: GRPCStatusCode)
+    -> Unmanaged<AttemptSeries>
+  {
+    owned.append(series)
+    attempts.append(AttemptEntry(endpoint: endpoint, code: code, series: .passUnretained(series)))
+    return .passUnretained(series)
   }
 }
