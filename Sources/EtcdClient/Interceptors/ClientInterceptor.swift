@@ -88,13 +88,24 @@ public struct ClientCallInfo: Sendable {
   /// `ClientAttempt.endpoint` and `ClientCallOutcome.endpoint`.
   public let endpoint: String
   /// When the call started, on the monotonic clock.
-  public let startTime: ContinuousClock.Instant
+  public var startTime: ContinuousClock.Instant { Self.origin.advanced(by: sinceOrigin) }
+
+  /// `startTime`, kept as its distance from `origin`.
+  ///
+  /// `ContinuousClock.Instant` is a resilient type, so a struct that stores one has no layout known at compile
+  /// time: every copy of the call information, which the client makes for each hook, would go through runtime
+  /// metadata and value witnesses. `Duration` is frozen, so this struct has a fixed layout, and the
+  /// conversion is exact both ways.
+  private let sinceOrigin: Duration
+
+  /// The instant `startTime` is measured from: any fixed instant does.
+  private static let origin = ContinuousClock.now
 
   /// Creates call information (public for interceptor tests).
   public init(method: RPCMethod, endpoint: String, startTime: ContinuousClock.Instant) {
     self.method = method
     self.endpoint = endpoint
-    self.startTime = startTime
+    self.sinceOrigin = Self.origin.duration(to: startTime)
   }
 }
 
