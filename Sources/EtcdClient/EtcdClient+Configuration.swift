@@ -22,7 +22,8 @@ extension EtcdClient {
     public var maxReceiveMessageSize: Int = Int(Int32.max)
     /// Interceptors that see every call, in order (see `ClientInterceptor`). Default: none.
     public var interceptors: [any ClientInterceptor] = []
-    /// The event loops the client's connections run on. Default: NIO's shared singleton group.
+    /// The event loops: each client runs all its connections on one loop of the group, taken at `init`
+    /// (see `EtcdClient.taskExecutor`). Default: NIO's shared singleton group.
     public var eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     /// HTTP/2 PING keepalive (clientv3's `DialKeepAliveTime` and `DialKeepAliveTimeout`): while calls or
     /// streams are open, the client pings each connection every `interval`; a PING not acknowledged within

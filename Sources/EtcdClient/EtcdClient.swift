@@ -21,6 +21,10 @@ public final class EtcdClient: Sendable {
   public let configuration: Configuration
   /// The endpoints, their connections and their health.
   let endpoints: EndpointSet
+  /// The executor of the event loop every connection of this client runs on (one of
+  /// `configuration.eventLoopGroup`'s loops). A task that prefers it makes calls without thread hand-offs;
+  /// see `EventLoopTaskExecutor` for when that is worth it and what such a task must not do.
+  public let taskExecutor: EventLoopTaskExecutor
   private let closed = Atomic<Bool>(false)
   private let framer: GRPCMessageFramer
   /// The auth token, when the configuration names a user.
@@ -64,10 +68,13 @@ public final class EtcdClient: Sendable {
           interval: TimeAmount($0.interval), timeout: TimeAmount($0.timeout))
       }
     )
+    // Every connection of one client runs on one event loop, so a caller can run there too (`taskExecutor`).
+    let eventLoop = configuration.eventLoopGroup.next()
+    self.taskExecutor = EventLoopTaskExecutor(eventLoop)
     self.endpoints = EndpointSet(
       endpoints: endpoints,
       settings: settings,
-      eventLoopGroup: configuration.eventLoopGroup
+      eventLoopGroup: eventLoop
     )
     self.framer = GRPCMessageFramer(maxMessageLength: configuration.maxSendMessageSize)
     self.authTokenStore = configuration.username.map {
