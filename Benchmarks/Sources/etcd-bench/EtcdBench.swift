@@ -40,6 +40,13 @@ enum Consistency: String, ExpressibleByArgument, CaseIterable, Sendable {
   case l, s
 }
 
+enum ExecutorChoice: String, ExpressibleByArgument, CaseIterable, Sendable {
+  /// Workers run on Swift's default (cooperative pool) executor.
+  case pool
+  /// Workers prefer their client's `taskExecutor`, the event loop its connection runs on.
+  case eventloop
+}
+
 struct GlobalOptions: ParsableArguments {
   @Option(help: "gRPC endpoints, comma separated (host:port, http://host:port)")
   var endpoints: String = "127.0.0.1:2379"
@@ -58,6 +65,9 @@ struct GlobalOptions: ParsableArguments {
 
   @Option(help: "Label in the RESULT line")
   var label: String = "etcd-swift"
+
+  @Option(help: "Where workers run: `pool` (Swift's default executor) or `eventloop` (their client's taskExecutor)")
+  var executor: ExecutorChoice = .pool
 
   @Option(
     help: """
@@ -243,7 +253,8 @@ func runBenchmark(global: GlobalOptions, op: String, cons: String, total: Int, r
   let results = await withTaskGroup(of: WorkerResult.self, returning: [WorkerResult].self) { group in
     for w in 0..<workers {
       let client = conns[w % conns.count]
-      group.addTask {
+      let preference: (any TaskExecutor)? = global.executor == .eventloop ? client.taskExecutor : nil
+      group.addTask(executorPreference: preference) {
         var result = WorkerResult()
         var rng = Xoshiro256(seed: UInt64(w) + 1)
         while true {
@@ -306,7 +317,7 @@ func runBenchmark(global: GlobalOptions, op: String, cons: String, total: Int, r
     format: " rss_checkpoint_req=%d rss_mb_checkpoint=%.1f rss_mb_end=%.1f", checkpoint,
     Double(rssCheckpoint) / 1_048_576, Double(rssEnd) / 1_048_576)
   print(
-    prefix + figures + " metrics=\(global.metrics.rawValue)" + String(format: " client_cpu_us_per_req=%.1f", cpuPerReq)
+    prefix + figures + " metrics=\(global.metrics.rawValue) executor=\(global.executor.rawValue)" + String(format: " client_cpu_us_per_req=%.1f", cpuPerReq)
       + memory)
 }
 
