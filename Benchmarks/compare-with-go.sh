@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Runs etcd-bench beside Go's clientv3 (../shared/anchors' gobench) in the issue's scenarios and prints one
+# markdown table of same-run ratios. Each scenario is one run-anchors.sh invocation per Swift executor
+# (workers on the default pool, or on their client's event loop); every invocation runs gobench too, on a fresh
+# etcd per tool and repetition, so each Swift row is compared with the Go row of its own invocation.
+#
+#   Benchmarks/compare-with-go.sh [--quick] [--out DIR]
+#
+# --quick divides the request counts by 5. Needs Benchmarks/.build/release/etcd-bench (built here if missing),
+# etcd, etcdctl, Go for gobench (run-anchors.sh builds it) and /usr/bin/time.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+anchors=${ANCHORS:-$(cd "$here/../.." && pwd)/shared/anchors}
+out=""
+divisor=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) divisor=5; shift;;
+    --out) out=$2; shift 2;;
+    *) echo "usage: $0 [--quick] [--out DIR]" >&2; exit 2;;
+  esac
+done
+[ -n "$out" ] || out=$(mktemp -d /tmp/compare-with-go.XXXXXX)
+mkdir -p "$out"
+[ -x "$anchors/run-anchors.sh" ] || { echo "no run-anchors.sh at $anchors (set ANCHORS)" >&2; exit 1; }
+bench=$here/.build/release/etcd-bench
+[ -x "$bench" ] || (cd "$here" && swift build -c release --product etcd-bench)
+
+# op consistency conns clients total
+scenarios=(
+  "put - 1 1 20000"
+  "put - 1 16 50000"
+  "put - 8 64 100000"
+  "range s 1 1 20000"
+  "range s 1 16 50000"
+  "range s 8 64 100000"
+)
+for scenario in "${scenarios[@]}"; do
+  read -r op cons conns clients total <<<"$scenario"
+  total=$((total / divisor))
+  for executor in pool eventloop; do
+    dir=$out/$op-$cons-${conns}x$clients-$executor
+    args=(--op "$op" --conns "$conns" --clients "$clients" --total "$total" --key-size 8 --val-size 256
+      --key-space-size 100000 --reps 1 --tools gobench --extra-label "swift-$executor" --out "$dir")
+    [ "$op" = range ] && args+=(--consistency "$cons")
+    cmd=("$bench" "$op")
+    [ "$op" = range ] && cmd+=("{range_key}" --consistency "{consistency}")
+    cmd+=(--endpoints "{endpoint}" --conns "{conns}" --clients "{clients}" --total "{total}" --executor "$executor")
+    [ "$op" = put ] && cmd+=(--key-size "{key_size}" --val-size "{val_size}" --key-space-size "{key_space_size}")
+    "$anchors/run-anchors.sh" "${args[@]}" -- "${cmd[@]}" >"$dir.log" 2>&1 || {
+      echo "run-anchors failed for $scenario $executor; see $dir.log" >&2
+      exit 1
+    }
+  done
+done
+
+echo "# $(date -Is) nproc=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg); raw results in $out"
+echo
+echo "| scenario | executor | Go rps | Swift rps | rps ratio | Go p99 ms | Swift p99 ms | Go CPU µs/req | Swift CPU µs/req | CPU ratio |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+for summary in "$out"/*/summary.tsv; do
+  awk -F'\t' '
+    NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+    $1 == "gobench" { go_rps = $col["rps"]; go_p99 = $col["p99_ms"]; go_cpu = $col["loop_cpu_us_req"]; next }
+    {
+      scenario = $col["op"] ($col["cons"] == "-" ? "" : " " $col["cons"]) " " $col["conns"] "×" $col["clients"]
+      executor = $1; sub(/^swift-/, "", executor)
+      printf "| %s | %s | %.0f | %.0f | %.2f | %.3f | %.3f | %.1f | %.1f | %.2f |\n", scenario, executor,
+        go_rps, $col["rps"], $col["rps"] / go_rps, go_p99, $col["p99_ms"], go_cpu, $col["loop_cpu_us_req"],
+        $col["loop_cpu_us_req"] / go_cpu
+    }' "$summary"
+done
