@@ -69,14 +69,15 @@ public struct RPCMetricsInterceptor: ClientInterceptor {
 
 /// The families, and the series resolved so far for each method.
 ///
-/// A hook finds its series without hashing or building a string: methods have dense indexes, so each has a
-/// slot of its own (`slots[call.method.index]`), a short list per kind of series searched by endpoint (and
-/// code) with plain comparisons, under a lock of its own held only for that search. Label strings are made
-/// once, when a series is first resolved. Series are never dropped, so the lists hand out unretained
-/// references: a hook costs its lookup and its atomic updates, and no reference counting.
+/// A hook finds its series without hashing, building a string or taking a lock: methods have dense indexes,
+/// so each has a slot of its own (`slots[call.method.index]`) publishing an immutable snapshot of short lists
+/// per kind of series, searched by endpoint (and code) with plain comparisons. Label strings are made once,
+/// when a series is first resolved, and a new snapshot is published under the slot's lock. Series and
+/// snapshots are never dropped while the recorder lives, so they are handed out unretained: a hook costs an
+/// atomic load, its search and its metric updates, and no reference counting.
 final class RPCMetricsRecorder: @unchecked Sendable {
-  // @unchecked Sendable: `slots` is allocated in init and freed in deinit; its mutexes are used only through
-  // `withLock`. Everything else is immutable.
+  // @unchecked Sendable: `slots` is allocated in init and freed in deinit; a slot is read through its atomic
+  // and written under its mutex. Everything else is immutable.
   typealias Names = RPCMetricsNames
 
   private let endpointLabel: Bool
@@ -100,7 +101,7 @@ final class RPCMetricsRecorder: @unchecked Sendable {
   /// Label values per method, at its `RPCMethod.index`.
   private let names: [MethodNames]
   /// The series resolved per method, at its `RPCMethod.index`.
-  private let slots: UnsafeMutablePointer<Mutex<ResolvedSeries>>
+  private let slots: UnsafeMutablePointer<MethodSlot>
 
   init(registry: MetricsRegistry, options: RPCMetricsInterceptor.Options) {
     endpointLabel = options.endpointLabel
@@ -152,7 +153,7 @@ final class RPCMetricsRecorder: @unchecked Sendable {
     }
     slots = .allocate(capacity: names.count)
     for index in names.indices {
-      (slots + index).initialize(to: Mutex(ResolvedSeries()))
+      (slots + index).initialize(to: MethodSlot())
     }
   }
 
@@ -192,7 +193,7 @@ final class RPCMetricsRecorder: @unchecked Sendable {
       attemptStarted.labels(names[index].a66Name, attempt.endpoint).increment()
     }
     let code = attempt.status.code
-    let found = slots[index].withLock { $0.attempt(endpoint: attempt.endpoint, code: code) }
+    let found = slots[index].read { $0.attempt(endpoint: attempt.endpoint, code: code) }
     let resolved = found ?? resolveAttempt(index: index, endpoint: attempt.endpoint, code: code)
     let seconds = Self.seconds(attempt.duration)
     resolved._withUnsafeGuaranteedRef { series in
@@ -208,7 +209,7 @@ final class RPCMetricsRecorder: @unchecked Sendable {
     let etcdError = outcome.error?.code
     // The outcome's endpoint label is the member that served the call (the last attempt's).
     let served = endpointLabel ? (outcome.endpoint.isEmpty ? call.endpoint : outcome.endpoint) : ""
-    let (foundCall, foundOutcome) = slots[index].withLock {
+    let (foundCall, foundOutcome) = slots[index].read {
       (
         $0.call(endpoint: call.endpoint),
         $0.outcome(endpoint: served, code: code, etcdError: etcdError)
@@ -254,7 +255,7 @@ final class RPCMetricsRecorder: @unchecked Sendable {
   @inline(__always)
   private func callSeries(_ call: ClientCallInfo) -> Unmanaged<CallSeries> {
     let endpoint = call.endpoint
-    if let found = slots[call.method.index].withLock({ $0.call(endpoint: endpoint) }) { return found }
+    if let found = slots[call.method.index].read({ $0.call(endpoint: endpoint) }) { return found }
     return resolveCall(call)
   }
 
@@ -271,9 +272,9 @@ final class RPCMetricsRecorder: @unchecked Sendable {
       inFlight: inFlight.labels(labels),
       attemptStarted: attemptStarted.labels(names[index].a66Name, endpoint)
     )
-    return slots[index].withLock { resolved in
-      if let found = resolved.call(endpoint: endpoint) { return found }
-      return resolved.add(series, endpoint: endpoint)
+    return slots[index].add(series) { resolved in
+      if let found = resolved.call(endpoint: endpoint) { return .found(found) }
+      return .add(resolved.adding(series, endpoint: endpoint))
     }
   }
 
@@ -286,11 +287,11 @@ final class RPCMetricsRecorder: @unchecked Sendable {
       handlingSeconds: handlingSeconds.labels(labels + [code.goName]),
       callDuration: callDuration.labels(names[index].a66Name, target, code.description)
     )
-    return slots[index].withLock { resolved in
+    return slots[index].add(series) { resolved in
       if let found = resolved.outcome(endpoint: endpoint, code: code, etcdError: etcdError) {
-        return found
+        return .found(found)
       }
-      return resolved.add(series, endpoint: endpoint, code: code, etcdError: etcdError)
+      return .add(resolved.adding(series, endpoint: endpoint, code: code, etcdError: etcdError))
     }
   }
 
@@ -304,9 +305,9 @@ final class RPCMetricsRecorder: @unchecked Sendable {
       sentSize: attemptSentSize.labels(name, endpoint, status),
       receivedSize: attemptReceivedSize.labels(name, endpoint, status)
     )
-    return slots[index].withLock { resolved in
-      if let found = resolved.attempt(endpoint: endpoint, code: code) { return found }
-      return resolved.add(series, endpoint: endpoint, code: code)
+    return slots[index].add(series) { resolved in
+      if let found = resolved.attempt(endpoint: endpoint, code: code) { return .found(found) }
+      return .add(resolved.adding(series, endpoint: endpoint, code: code))
     }
   }
 }
@@ -374,35 +375,45 @@ private final class AttemptSeries: Sendable {
   }
 }
 
-/// The series resolved for one method, by endpoint (and code).
+/// The series resolved for one method, by endpoint (and code): an immutable snapshot.
 ///
 /// The lists are short (endpoints × codes seen), so a linear search with plain comparisons beats hashing
-/// the endpoint. `owned` keeps every series alive for as long as the recorder lives, which is what makes the
-/// unretained references in the lists safe to hand out. When two calls race to resolve the same series, the
-/// first added wins; both got the same children from the families anyway.
-private struct ResolvedSeries: ~Copyable {
-  private struct CallEntry {
+/// the endpoint. A new series makes a new snapshot (`adding`); the old one stays alive in its slot.
+private final class ResolvedSeries: @unchecked Sendable {
+  // @unchecked Sendable: immutable; the `Unmanaged` references point at series the slot keeps alive.
+  struct CallEntry {
     let endpoint: String
     let series: Unmanaged<CallSeries>
   }
 
-  private struct OutcomeEntry {
+  struct OutcomeEntry {
     let endpoint: String
     let code: GRPCStatusCode
     let etcdError: EtcdError.Code?
     let series: Unmanaged<OutcomeSeries>
   }
 
-  private struct AttemptEntry {
+  struct AttemptEntry {
     let endpoint: String
     let code: GRPCStatusCode
     let series: Unmanaged<AttemptSeries>
   }
 
-  private var calls: [CallEntry] = []
-  private var outcomes: [OutcomeEntry] = []
-  private var attempts: [AttemptEntry] = []
-  private var owned: [AnyObject] = []
+  let calls: [CallEntry]
+  let outcomes: [OutcomeEntry]
+  let attempts: [AttemptEntry]
+  /// The series this snapshot adds to the previous one.
+  let added: AnyObject?
+
+  init(
+    calls: [CallEntry] = [], outcomes: [OutcomeEntry] = [], attempts: [AttemptEntry] = [],
+    added: AnyObject? = nil
+  ) {
+    self.calls = calls
+    self.outcomes = outcomes
+    self.attempts = attempts
+    self.added = added
+  }
 
   func call(endpoint: String) -> Unmanaged<CallSeries>? {
     for entry in calls where entry.endpoint == endpoint { return entry.series }
@@ -426,26 +437,71 @@ private struct ResolvedSeries: ~Copyable {
     return nil
   }
 
-  mutating func add(_ series: CallSeries, endpoint: String) -> Unmanaged<CallSeries> {
-    owned.append(series)
-    calls.append(CallEntry(endpoint: endpoint, series: .passUnretained(series)))
-    return .passUnretained(series)
+  func adding(_ series: CallSeries, endpoint: String) -> ResolvedSeries {
+    ResolvedSeries(
+      calls: calls + [CallEntry(endpoint: endpoint, series: .passUnretained(series))],
+      outcomes: outcomes, attempts: attempts, added: series)
   }
 
-  mutating func add(
+  func adding(
     _ series: OutcomeSeries, endpoint: String, code: GRPCStatusCode, etcdError: EtcdError.Code?
-  ) -> Unmanaged<OutcomeSeries> {
-    owned.append(series)
-    outcomes.append(
-      OutcomeEntry(endpoint: endpoint, code: code, etcdError: etcdError, series: .passUnretained(series)))
-    return .passUnretained(series)
+  ) -> ResolvedSeries {
+    let entry = OutcomeEntry(
+      endpoint: endpoint, code: code, etcdError: etcdError, series: .passUnretained(series))
+    return ResolvedSeries(
+      calls: calls, outcomes: outcomes + [entry], attempts: attempts, added: series)
   }
 
-  mutating func add(_ series: AttemptSeries, endpoint: String, code: GRPCStatusCode)
-    -> Unmanaged<AttemptSeries>
-  {
-    owned.append(series)
-    attempts.append(AttemptEntry(endpoint: endpoint, code: code, series: .passUnretained(series)))
-    return .passUnretained(series)
+  func adding(_ series: AttemptSeries, endpoint: String, code: GRPCStatusCode) -> ResolvedSeries {
+    let entry = AttemptEntry(endpoint: endpoint, code: code, series: .passUnretained(series))
+    return ResolvedSeries(
+      calls: calls, outcomes: outcomes, attempts: attempts + [entry], added: series)
+  }
+}
+
+/// One method's slot: the latest snapshot, read without a lock, and every snapshot published so far.
+///
+/// Readers load `published` and use the snapshot unretained: nothing it points at is freed before the
+/// recorder, because `history` keeps every snapshot (and, through `added`, every series). Writers publish
+/// under `history`'s lock, so two resolutions never lose each other's series. Snapshots are made only when
+/// a new label combination appears, so the history stays as small as the label cardinality.
+private struct MethodSlot: ~Copyable {
+  /// What `add`'s closure decided.
+  enum Resolution<Series: AnyObject & Sendable> {
+    /// The series was there already (resolved by a concurrent call).
+    case found(Unmanaged<Series>)
+    /// Publish this snapshot; its `added` is the new series.
+    case add(ResolvedSeries)
+  }
+
+  private let published: Atomic<Unmanaged<ResolvedSeries>>
+  private let history: Mutex<[ResolvedSeries]>
+
+  init() {
+    let empty = ResolvedSeries()
+    published = Atomic(.passUnretained(empty))
+    history = Mutex([empty])
+  }
+
+  /// Runs `body` on the latest snapshot, without a lock or a retain.
+  @inline(__always)
+  func read<Result>(_ body: (ResolvedSeries) -> Result) -> Result {
+    published.load(ordering: .acquiring)._withUnsafeGuaranteedRef(body)
+  }
+
+  /// Publishes the snapshot `decide` makes from the latest one, unless it found the series there.
+  func add<Series: AnyObject & Sendable>(
+    _ series: Series, _ decide: (ResolvedSeries) -> Resolution<Series>
+  ) -> Unmanaged<Series> {
+    history.withLock { history in
+      switch decide(history[history.count - 1]) {
+      case .found(let found):
+        return found
+      case .add(let next):
+        history.append(next)
+        published.store(.passUnretained(next), ordering: .releasing)
+        return .passUnretained(series)
+      }
+    }
   }
 }
