@@ -24,7 +24,7 @@ enum FuzzGRPCCall: FuzzTarget {
   static let headerValues = [
     "200", "application/grpc", "0", "identity", "gzip", "application/grpc+proto", "5", "13",
     "404", "503", "text/html", "etcdserver: key not found", "bad%2", "%E2%9C%93%20ok", "", "-1",
-    "17", "99999999999999999999999",
+    "17", "99999999999999999999999", "application/grpd", "application/grpc ",
   ]
 
   enum Event {
@@ -120,12 +120,9 @@ enum FuzzGRPCCall: FuzzTarget {
       case .headers(let fields, let endStream):
         var block = GRPCHeaderBlock()
         for field in fields {
-          // As the connection handler does: only names that pass the byte filter become strings.
-          let recorded = field.name.withUnsafeBytes { GRPCHeaderBlock.isRecorded(nameBytes: $0) }
-          if recorded {
-            block.record(
-              name: String(decoding: field.name, as: UTF8.self),
-              value: String(decoding: field.value, as: UTF8.self))
+          // As the connection handler does, from the bytes nghttp2 hands over.
+          field.name.withUnsafeBytes { name in
+            field.value.withUnsafeBytes { block.record(nameBytes: name, valueBytes: $0) }
           }
         }
         action = machine.headersReceived(block, endStream: endStream)
