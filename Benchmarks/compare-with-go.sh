@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Runs etcd-bench beside Go's clientv3 (../shared/anchors' gobench) in the issue's scenarios and prints one
-# markdown table of same-run ratios. Each scenario is one run-anchors.sh invocation per Swift executor
-# (workers on the default pool, or on their client's event loop); every invocation runs gobench too, on a fresh
-# etcd per tool and repetition, so each Swift row is compared with the Go row of its own invocation.
+# Runs etcd-bench beside Go's clientv3 (../shared/anchors' gobench) and python3-etcd3 (pybench) in the issue's
+# scenarios and prints one markdown table of same-run ratios. Each scenario is one run-anchors.sh invocation per
+# Swift executor (workers on the default pool, or on their client's event loop); every invocation runs gobench
+# too (and the pool one pybench), on a fresh etcd per tool and repetition, so each Swift row is compared with the
+# Go row of its own invocation.
 #
 #   Benchmarks/compare-with-go.sh [--quick] [--out DIR]
 #
 # --quick divides the request counts by 5. Needs Benchmarks/.build/release/etcd-bench (built here if missing),
-# etcd, etcdctl, Go for gobench (run-anchors.sh builds it) and /usr/bin/time.
+# etcd, etcdctl, Go for gobench (run-anchors.sh builds it), Debian's python3-etcd3 and /usr/bin/time.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 anchors=${ANCHORS:-$(cd "$here/../.." && pwd)/shared/anchors}
@@ -40,8 +41,10 @@ for scenario in "${scenarios[@]}"; do
   total=$((total / divisor))
   for executor in pool eventloop; do
     dir=$out/$op-$cons-${conns}x$clients-$executor
+    tools=gobench
+    [ "$executor" = pool ] && tools="gobench py"
     args=(--op "$op" --conns "$conns" --clients "$clients" --total "$total" --key-size 8 --val-size 256
-      --key-space-size 100000 --reps 1 --tools gobench --extra-label "swift-$executor" --out "$dir")
+      --key-space-size 100000 --reps 1 --tools "$tools" --extra-label "swift-$executor" --out "$dir")
     [ "$op" = range ] && args+=(--consistency "$cons")
     cmd=("$bench" "$op")
     [ "$op" = range ] && cmd+=("{range_key}" --consistency "{consistency}")
@@ -56,17 +59,18 @@ done
 
 echo "# $(date -Is) nproc=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg); raw results in $out"
 echo
-echo "| scenario | executor | Go rps | Swift rps | rps ratio | Go p99 ms | Swift p99 ms | Go CPU µs/req | Swift CPU µs/req | CPU ratio |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| scenario | executor | Go rps | Swift rps | rps ratio | Go p99 ms | Swift p99 ms | Go CPU µs/req | Swift CPU µs/req | CPU ratio | Python rps | Python CPU µs/req |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for summary in "$out"/*/summary.tsv; do
   awk -F'\t' '
     NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
     $1 == "gobench" { go_rps = $col["rps"]; go_p99 = $col["p99_ms"]; go_cpu = $col["loop_cpu_us_req"]; next }
+    $1 == "py" { py_rps = sprintf("%.0f", $col["rps"]); py_cpu = sprintf("%.1f", $col["loop_cpu_us_req"]); next }
     {
       scenario = $col["op"] ($col["cons"] == "-" ? "" : " " $col["cons"]) " " $col["conns"] "×" $col["clients"]
       executor = $1; sub(/^swift-/, "", executor)
-      printf "| %s | %s | %.0f | %.0f | %.2f | %.3f | %.3f | %.1f | %.1f | %.2f |\n", scenario, executor,
+      printf "| %s | %s | %.0f | %.0f | %.2f | %.3f | %.3f | %.1f | %.1f | %.2f | %s | %s |\n", scenario, executor,
         go_rps, $col["rps"], $col["rps"] / go_rps, go_p99, $col["p99_ms"], go_cpu, $col["loop_cpu_us_req"],
-        $col["loop_cpu_us_req"] / go_cpu
+        $col["loop_cpu_us_req"] / go_cpu, py_rps, py_cpu
     }' "$summary"
 done
