@@ -61,9 +61,16 @@ final class EtcdTestCluster: Sendable {
       process.withLock { $0 = pid }
     }
 
-    /// Sends `signal` to the member's process.
+    /// Sends `signal` to the member's process. For SIGSTOP it returns once the process is stopped (at most
+    /// 2 s later): the kernel stops a process asynchronously, and a request sent in between would be served.
     func signal(_ signal: Int32) {
-      if let pid { Glibc.kill(pid, signal) }
+      guard let pid else { return }
+      Glibc.kill(pid, signal)
+      guard signal == SIGSTOP else { return }
+      for _ in 0..<2000 {
+        if processState(pid) == "T" { return }
+        usleep(1000)
+      }
     }
 
     /// Kills the member (SIGKILL) and waits for it to exit.
@@ -206,6 +213,15 @@ final class EtcdTestCluster: Sendable {
     for member in members { member.stop() }
     try? FileManager.default.removeItem(atPath: root)
   }
+}
+
+/// The state letter of a process from /proc/PID/stat (`R`, `S`, `T` for stopped, ...), or nil.
+func processState(_ pid: pid_t) -> Character? {
+  guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+    let close = stat.lastIndex(of: ")")
+  else { return nil }
+  // "pid (comm) S ...": the state follows the command name, which may itself hold spaces or parentheses.
+  return stat[close...].dropFirst().first { $0 != " " }
 }
 
 struct FixtureError: Error, CustomStringConvertible {
