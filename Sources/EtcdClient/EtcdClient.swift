@@ -74,7 +74,7 @@ public final class EtcdClient: Sendable {
     self.endpoints = EndpointSet(
       endpoints: endpoints,
       settings: settings,
-      eventLoopGroup: eventLoop
+      eventLoop: eventLoop
     )
     self.framer = GRPCMessageFramer(maxMessageLength: configuration.maxSendMessageSize)
     self.authTokenStore = configuration.username.map {

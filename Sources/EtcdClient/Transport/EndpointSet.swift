@@ -14,14 +14,15 @@ final class EndpointSet: Sendable {
   private let state: Mutex<State>
   private let unhealthy = Atomic<Int>(0)
   private let settings: GRPCConnection.Settings
-  private let eventLoopGroup: any EventLoopGroup
+  /// The loop every connection runs on (the client's `taskExecutor` loop).
+  private let eventLoop: any EventLoop
   private let origin = ContinuousClock.now
 
-  init(endpoints: [Endpoint], settings: GRPCConnection.Settings, eventLoopGroup: any EventLoopGroup) {
+  init(endpoints: [Endpoint], settings: GRPCConnection.Settings, eventLoop: any EventLoop) {
     self.settings = settings
-    self.eventLoopGroup = eventLoopGroup
+    self.eventLoop = eventLoop
     let connections = endpoints.map {
-      GRPCConnection(endpoint: $0, eventLoop: eventLoopGroup.next(), settings: settings)
+      GRPCConnection(endpoint: $0, eventLoop: eventLoop, settings: settings)
     }
     state = Mutex(State(connections: connections, balancer: EndpointBalancer(count: connections.count)))
   }
@@ -92,7 +93,7 @@ final class EndpointSet: Sendable {
         } else {
           kept.append(nil)
           connections.append(
-            GRPCConnection(endpoint: endpoint, eventLoop: eventLoopGroup.next(), settings: settings))
+            GRPCConnection(endpoint: endpoint, eventLoop: eventLoop, settings: settings))
         }
       }
       let removed = state.connections.filter { old in !connections.contains { $0 === old } }
