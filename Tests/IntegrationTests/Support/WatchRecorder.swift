@@ -17,12 +17,13 @@ final class WatchRecorder: Sendable {
     let mutex = Mutex(State())
   }
 
-  private let storage = Storage()
-  private let task = Mutex<Task<Void, Never>?>(nil)
+  private let storage: Storage
+  private let task: Task<Void, Never>
 
   init(_ sequence: WatchSequence) {
-    let storage = self.storage
-    let task = Task {
+    let storage = Storage()
+    self.storage = storage
+    task = Task {
       do {
         for try await response in sequence {
           storage.mutex.withLock { $0.events += response.events }
@@ -35,7 +36,6 @@ final class WatchRecorder: Sendable {
         }
       }
     }
-    self.task.withLock { $0 = task }
   }
 
   /// The events delivered so far, in delivery order.
@@ -57,10 +57,10 @@ final class WatchRecorder: Sendable {
 
   /// Stops iterating (which cancels the watcher on the server).
   func cancel() {
-    task.withLock { $0?.cancel() }
+    task.cancel()
   }
 
   deinit {
-    task.withLock { $0?.cancel() }
+    task.cancel()
   }
 }
