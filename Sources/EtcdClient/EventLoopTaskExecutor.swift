@@ -6,7 +6,7 @@ public import NIOCore
 /// (`Task(executorPreference: client.taskExecutor)`, `group.addTask(executorPreference:)` or
 /// `withTaskExecutorPreference`) runs its code on that loop too: a call then starts and resumes on the same
 /// thread, without the two thread hand-offs (event loop to the cooperative pool and back) that a call from the
-/// pool costs. That halves the latency a lone sequential caller sees on a small machine.
+/// pool costs, which on a small machine is much of a lone sequential caller's latency.
 ///
 /// Code on an event loop must not block: a task that prefers this executor should only await the client and do
 /// short work in between. Anything slow belongs on the default executor.
