@@ -35,8 +35,13 @@ final class GRPCCall: @unchecked Sendable {
   var headerBlock = GRPCHeaderBlock()
   /// The stream id, once submitted.
   var streamID: Int32?
-  /// The handler the stream lives on, once submitted.
-  weak var handler: GRPCConnectionHandler?
+  /// The handler the stream lives on, from its submission until the call finishes.
+  ///
+  /// A strong reference, dropped in `finish`: the handler keeps its open calls, so the two refer to each
+  /// other only while the call is in flight, and every way a call leaves the handler finishes it. Not `weak`:
+  /// a weak reference gives the handler a side table, which puts every retain and release of it (about
+  /// twenty per call, from nghttp2's callbacks and the event loop's tasks) on the runtime's slow path.
+  var handler: GRPCConnectionHandler?
 
   /// Request messages not yet handed to nghttp2, framed.
   var pendingRequest: [GRPCFramedMessage] = []
@@ -90,6 +95,7 @@ final class GRPCCall: @unchecked Sendable {
   func finish(_ status: GRPCStatus, _ end: GRPCCallStateMachine.CallEnd, error: EtcdError? = nil) {
     guard !isFinished else { return }
     isFinished = true
+    handler = nil
     deadlineTask?.cancel()
     deadlineTask = nil
     responder.call(self, finished: status, end: end, error: error)

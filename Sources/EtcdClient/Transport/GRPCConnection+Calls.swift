@@ -16,8 +16,10 @@ extension GRPCConnection {
       return
     }
     if let deadline = call.deadline {
-      call.deadlineTask = eventLoop.scheduleTask(deadline: deadline) { [weak call] in
-        guard let call else { return }
+      // Captured strongly: `finish` cancels the task and drops it, and a weak capture would give every call
+      // a side table (an allocation, and slow reference counting for the call's life).
+      call.deadlineTask = eventLoop.scheduleTask(deadline: deadline) {
+        guard !call.isFinished else { return }
         if let handler = call.handler {
           handler.deadlineExpired(call)
         } else {
