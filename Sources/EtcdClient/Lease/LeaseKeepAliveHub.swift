@@ -14,16 +14,12 @@ actor LeaseKeepAliveHub {
   private var timer: Task<Void, Never>?
   private weak var client: EtcdClient?
   private let clock = ContinuousClock()
-  private let origin = ContinuousClock.now
 
   init(client: EtcdClient) {
     self.client = client
   }
 
-  private var now: Int64 {
-    let (seconds, attoseconds) = origin.duration(to: .now).components
-    return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-  }
+  private var now: Int64 { MonotonicClock.nanoseconds }
 
   /// Starts renewing `leaseID` for a new consumer.
   func keep(_ leaseID: Int64, consumer: Consumer) -> LeaseKeepAliveStateMachine.ConsumerID? {

@@ -16,7 +16,6 @@ final class EndpointSet: Sendable {
   private let settings: GRPCConnection.Settings
   /// The loop every connection runs on (the client's `taskExecutor` loop).
   private let eventLoop: any EventLoop
-  private let origin = ContinuousClock.now
 
   init(endpoints: [Endpoint], settings: GRPCConnection.Settings, eventLoop: any EventLoop) {
     self.settings = settings
@@ -27,19 +26,14 @@ final class EndpointSet: Sendable {
     state = Mutex(State(connections: connections, balancer: EndpointBalancer(count: connections.count)))
   }
 
-  private var now: Int64 {
-    let (seconds, attoseconds) = origin.duration(to: .now).components
-    return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-  }
-
   /// Every connection.
   var all: [GRPCConnection] { state.withLock { $0.connections } }
 
   /// The connection for the next attempt, avoiding `tried` when another is available.
   func pick(excluding tried: Set<ObjectIdentifier> = []) -> GRPCConnection {
-    let now = self.now
-    return state.withLock { state in
+    state.withLock { state in
       if state.connections.count == 1 { return state.connections[0] }
+      let now = MonotonicClock.nanoseconds
       let excluded = Set(
         state.connections.indices.filter { tried.contains(ObjectIdentifier(state.connections[$0])) })
       let index = state.balancer.pick(now: now, excluding: excluded) ?? 0
@@ -70,7 +64,7 @@ final class EndpointSet: Sendable {
 
   /// `connection` failed at the connection level: back off from it.
   func failed(_ connection: GRPCConnection) {
-    let now = self.now
+    let now = MonotonicClock.nanoseconds
     state.withLock { state in
       guard let index = state.connections.firstIndex(where: { $0 === connection }) else { return }
       if state.balancer.health[index].retryAt == nil {
