@@ -187,15 +187,22 @@ public final class EtcdClient: Sendable {
     } else {
       let started = ClientCallInfo(
         method: method, endpoint: connection.endpoint.description, startTime: .now)
-      for interceptor in interceptors { interceptor.callStarted(started, metadata: &metadata) }
+      // Indexed, not iterated: a `for ... in` copies each existential out of the array (a retain, a
+      // release and a few value-witness calls per interceptor and hook).
+      for index in interceptors.indices {
+        interceptors[index].callStarted(started, metadata: &metadata)
+      }
       info = started
     }
-    func finish(_ status: GRPCStatus, _ error: EtcdError?, attempts: Int, sent: Int, received: Int?) {
+    func finish(
+      _ status: GRPCStatus, _ error: EtcdError?, attempts: Int, sent: Int, received: Int?,
+      elapsed: Duration? = nil
+    ) {
       guard let info else { return }
       let outcome = ClientCallOutcome(
         status: status,
         error: error,
-        duration: info.startTime.duration(to: .now),
+        duration: elapsed ?? info.startTime.duration(to: .now),
         messagesSent: attempts > 0 ? attempts : 0,
         bytesSent: sent * attempts,
         messagesReceived: received == nil ? 0 : 1,
@@ -203,7 +210,9 @@ public final class EtcdClient: Sendable {
         attempts: max(attempts, 1),
         endpoint: connection.endpoint.description
       )
-      for interceptor in interceptors.reversed() { interceptor.callFinished(info, outcome: outcome) }
+      for index in interceptors.indices.reversed() {
+        interceptors[index].callFinished(info, outcome: outcome)
+      }
     }
 
     let framed: GRPCFramedMessage
@@ -216,10 +225,15 @@ public final class EtcdClient: Sendable {
 
     var tried = Set<ObjectIdentifier>()
     var attempt = 0
+    // The clock is read only for interceptors: the first attempt starts with the call, and a successful
+    // attempt ends with it, so one call costs two readings. Times are kept as `Duration`s from the call's
+    // start: `ContinuousClock.Instant` is resilient, and one kept across the `await` would be allocated in
+    // the task's frame.
+    var attemptOffset = Duration.zero
     while true {
-      let attemptStart = ContinuousClock.now
+      if let info, attempt > 0 { attemptOffset = info.startTime.duration(to: .now) }
       if let info {
-        for interceptor in interceptors { interceptor.messageSent(info, size: framed.count) }
+        for index in interceptors.indices { interceptors[index].messageSent(info, size: framed.count) }
       }
       let result: Result<[UInt8], EtcdError>
       do {
@@ -238,24 +252,35 @@ public final class EtcdClient: Sendable {
       switch result {
       case .success(let bytes):
         endpoints.succeeded(connection)
-        if let info {
-          for interceptor in interceptors { interceptor.messageReceived(info, size: bytes.count) }
+        // Decoded before the hooks run, so the attempt and the call both end after the decode, on one
+        // clock reading.
+        func attemptSucceeded(elapsed: Duration?) {
+          guard let info, let elapsed else { return }
+          for index in interceptors.indices {
+            interceptors[index].messageReceived(info, size: bytes.count)
+          }
           let record = ClientAttempt(
             number: attempt - 1, endpoint: connection.endpoint.description, status: .ok,
-            duration: attemptStart.duration(to: .now), bytesSent: framed.count,
+            duration: elapsed - attemptOffset, bytesSent: framed.count,
             bytesReceived: bytes.count)
-          for interceptor in interceptors.reversed() {
-            interceptor.attemptFinished(info, attempt: record)
+          for index in interceptors.indices.reversed() {
+            interceptors[index].attemptFinished(info, attempt: record)
           }
         }
         let response: Response
         do {
           response = try Self.decode(bytes, endpoint: connection.endpoint.description)
         } catch {
-          finish(error.status, error, attempts: attempt, sent: framed.count, received: bytes.count)
+          let elapsed = info.map { $0.startTime.duration(to: .now) }
+          attemptSucceeded(elapsed: elapsed)
+          finish(
+            error.status, error, attempts: attempt, sent: framed.count, received: bytes.count,
+            elapsed: elapsed)
           throw error
         }
-        finish(.ok, nil, attempts: attempt, sent: framed.count, received: bytes.count)
+        let elapsed = info.map { $0.startTime.duration(to: .now) }
+        attemptSucceeded(elapsed: elapsed)
+        finish(.ok, nil, attempts: attempt, sent: framed.count, received: bytes.count, elapsed: elapsed)
         return response
 
       case .failure(let error):
@@ -265,9 +290,10 @@ public final class EtcdClient: Sendable {
         if let info {
           let record = ClientAttempt(
             number: attempt - 1, endpoint: connection.endpoint.description, status: error.status,
-            duration: attemptStart.duration(to: .now), bytesSent: framed.count, bytesReceived: 0)
-          for interceptor in interceptors.reversed() {
-            interceptor.attemptFinished(info, attempt: record)
+            duration: info.startTime.duration(to: .now) - attemptOffset, bytesSent: framed.count,
+            bytesReceived: 0)
+          for index in interceptors.indices.reversed() {
+            interceptors[index].attemptFinished(info, attempt: record)
           }
         }
         tried.insert(ObjectIdentifier(connection))
