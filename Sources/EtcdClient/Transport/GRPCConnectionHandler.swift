@@ -39,8 +39,8 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
   private var receivedBytes = false
 
   /// Header fields common to every request (`:method`, `:scheme`, `:authority`, `content-type`, `te`,
-  /// `user-agent`), pre-encoded.
-  private let commonFields: [(String, String)]
+  /// `user-agent`), encoded once.
+  private let commonFields: GRPCRequestHeaders.Common
 
   init(
     endpoint: Endpoint,
@@ -56,14 +56,8 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
     self.isTLS = isTLS
     self.keepalive = keepalive
     self.onClose = onClose
-    self.commonFields = [
-      (":method", "POST"),
-      (":scheme", isTLS ? "https" : "http"),
-      (":authority", endpoint.authority),
-      ("content-type", "application/grpc"),
-      ("te", "trailers"),
-      ("user-agent", userAgent),
-    ]
+    self.commonFields = GRPCRequestHeaders.Common(
+      authority: endpoint.authority, isTLS: isTLS, userAgent: userAgent)
   }
 
   /// The number of calls in flight on this connection.
@@ -156,32 +150,19 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
       )
       return
     }
-    // Pseudo-header fields must come first (RFC 9113, 8.3).
-    var fields: [(String, String)] = [(":path", call.method.path)]
-    fields.reserveCapacity(commonFields.count + 2)
-    fields.append(contentsOf: commonFields)
+    var timeout: String?
     if let deadline = call.deadline {
       let remaining = deadline.uptimeNanoseconds.subtractingReportingOverflow(
         NIODeadline.now().uptimeNanoseconds
       )
       let nanoseconds = remaining.overflow ? 0 : Int64(clamping: remaining.partialValue)
-      fields.append(("grpc-timeout", GRPCTimeout.headerValue(nanoseconds: nanoseconds)))
+      timeout = GRPCTimeout.headerValue(nanoseconds: nanoseconds)
     }
-    for field in call.metadata { fields.append((field.name, field.value)) }
-
-    var bytes: [UInt8] = []
-    var ranges: [(name: Range<Int>, value: Range<Int>)] = []
-    ranges.reserveCapacity(fields.count)
-    for (name, value) in fields {
-      let nameStart = bytes.count
-      bytes.append(contentsOf: name.utf8)
-      let valueStart = bytes.count
-      bytes.append(contentsOf: value.utf8)
-      ranges.append((nameStart..<valueStart, valueStart..<bytes.count))
-    }
+    let headers = GRPCRequestHeaders(
+      path: call.method.path, common: commonFields, timeout: timeout, metadata: call.metadata)
     let streamID: Int32
     do {
-      streamID = try session.submitRequest(headerBytes: bytes, fields: ranges)
+      streamID = try session.submitRequest(headerBytes: headers.bytes, fields: headers.ranges)
     } catch {
       call.finish(
         GRPCStatus(code: .unavailable, message: "cannot open a stream to \(endpoint): \(error)"),
