@@ -15,207 +15,195 @@ public struct RPCMethod: Sendable, Hashable, CustomStringConvertible {
     case bidiStream = "bidi_stream"
   }
 
-  /// The fully qualified service, e.g. `etcdserverpb.KV`.
-  public let service: String
-  /// The method, e.g. `Range`.
-  public let method: String
-  /// The call type.
-  public let type: CallType
-  /// Whether repeating the call cannot change the server's state (Range, read-only Maintenance and Cluster
-  /// calls), as etcd's clientv3 classifies them for retries.
-  public let isRepeatable: Bool
   /// A dense index in `RPCMethod.all`.
+  ///
+  /// The only stored property: the rest is read from a static table, so an `RPCMethod` is a plain integer
+  /// to copy (no reference counting), and `path` is built once per method rather than on every call.
   public let index: Int
 
+  /// The fully qualified service, e.g. `etcdserverpb.KV`.
+  public var service: String { descriptor.service }
+  /// The method, e.g. `Range`.
+  public var method: String { descriptor.method }
+  /// The call type.
+  public var type: CallType { descriptor.type }
+  /// Whether repeating the call cannot change the server's state (Range, read-only Maintenance and Cluster
+  /// calls), as etcd's clientv3 classifies them for retries.
+  public var isRepeatable: Bool { descriptor.isRepeatable }
   /// The HTTP/2 `:path`, e.g. `/etcdserverpb.KV/Range`.
-  public var path: String { "/\(service)/\(method)" }
+  public var path: String { descriptor.path }
 
   public var description: String { path }
 
-  init(service: String, method: String, type: CallType, isRepeatable: Bool, index: Int) {
-    self.service = service
-    self.method = method
-    self.type = type
-    self.isRepeatable = isRepeatable
+  private init(index: Int) {
+    precondition(Self.descriptors.indices.contains(index), "no RPC method has index \(index)")
     self.index = index
   }
+
+  private var descriptor: Descriptor { Self.descriptors[index] }
+
+  /// What the table keeps per method.
+  private struct Descriptor: Sendable {
+    let service: String
+    let method: String
+    let path: String
+    let type: CallType
+    let isRepeatable: Bool
+
+    init(_ service: String, _ method: String, _ type: CallType, isRepeatable: Bool) {
+      self.service = service
+      self.method = method
+      self.path = "/\(service)/\(method)"
+      self.type = type
+      self.isRepeatable = isRepeatable
+    }
+  }
+
+  /// Every method's service, name, type and retry class, at its `index`.
+  private static let descriptors: [Descriptor] = [
+    Descriptor("etcdserverpb.KV", "Range", .unary, isRepeatable: true),  // 0
+    Descriptor("etcdserverpb.KV", "Put", .unary, isRepeatable: false),  // 1
+    Descriptor("etcdserverpb.KV", "DeleteRange", .unary, isRepeatable: false),  // 2
+    Descriptor("etcdserverpb.KV", "Txn", .unary, isRepeatable: false),  // 3
+    Descriptor("etcdserverpb.KV", "Compact", .unary, isRepeatable: false),  // 4
+    Descriptor("etcdserverpb.Watch", "Watch", .bidiStream, isRepeatable: true),  // 5
+    Descriptor("etcdserverpb.Lease", "LeaseGrant", .unary, isRepeatable: false),  // 6
+    Descriptor("etcdserverpb.Lease", "LeaseRevoke", .unary, isRepeatable: false),  // 7
+    Descriptor("etcdserverpb.Lease", "LeaseKeepAlive", .bidiStream, isRepeatable: true),  // 8
+    Descriptor("etcdserverpb.Lease", "LeaseTimeToLive", .unary, isRepeatable: true),  // 9
+    Descriptor("etcdserverpb.Lease", "LeaseLeases", .unary, isRepeatable: true),  // 10
+    Descriptor("etcdserverpb.Maintenance", "Status", .unary, isRepeatable: true),  // 11
+    Descriptor("etcdserverpb.Maintenance", "Alarm", .unary, isRepeatable: false),  // 12
+    Descriptor("etcdserverpb.Maintenance", "Defragment", .unary, isRepeatable: false),  // 13
+    Descriptor("etcdserverpb.Maintenance", "Hash", .unary, isRepeatable: true),  // 14
+    Descriptor("etcdserverpb.Maintenance", "HashKV", .unary, isRepeatable: true),  // 15
+    Descriptor("etcdserverpb.Maintenance", "Snapshot", .serverStream, isRepeatable: true),  // 16
+    Descriptor("etcdserverpb.Maintenance", "MoveLeader", .unary, isRepeatable: false),  // 17
+    Descriptor("etcdserverpb.Cluster", "MemberAdd", .unary, isRepeatable: false),  // 18
+    Descriptor("etcdserverpb.Cluster", "MemberRemove", .unary, isRepeatable: false),  // 19
+    Descriptor("etcdserverpb.Cluster", "MemberUpdate", .unary, isRepeatable: false),  // 20
+    Descriptor("etcdserverpb.Cluster", "MemberList", .unary, isRepeatable: true),  // 21
+    Descriptor("etcdserverpb.Cluster", "MemberPromote", .unary, isRepeatable: false),  // 22
+    Descriptor("etcdserverpb.Auth", "AuthEnable", .unary, isRepeatable: false),  // 23
+    Descriptor("etcdserverpb.Auth", "AuthDisable", .unary, isRepeatable: false),  // 24
+    Descriptor("etcdserverpb.Auth", "Authenticate", .unary, isRepeatable: false),  // 25
+    Descriptor("etcdserverpb.Auth", "UserAdd", .unary, isRepeatable: false),  // 26
+    Descriptor("etcdserverpb.Auth", "UserGet", .unary, isRepeatable: true),  // 27
+    Descriptor("etcdserverpb.Auth", "UserList", .unary, isRepeatable: true),  // 28
+    Descriptor("etcdserverpb.Auth", "UserDelete", .unary, isRepeatable: false),  // 29
+    Descriptor("etcdserverpb.Auth", "UserChangePassword", .unary, isRepeatable: false),  // 30
+    Descriptor("etcdserverpb.Auth", "UserGrantRole", .unary, isRepeatable: false),  // 31
+    Descriptor("etcdserverpb.Auth", "UserRevokeRole", .unary, isRepeatable: false),  // 32
+    Descriptor("etcdserverpb.Auth", "RoleAdd", .unary, isRepeatable: false),  // 33
+    Descriptor("etcdserverpb.Auth", "RoleGet", .unary, isRepeatable: true),  // 34
+    Descriptor("etcdserverpb.Auth", "RoleList", .unary, isRepeatable: true),  // 35
+    Descriptor("etcdserverpb.Auth", "RoleDelete", .unary, isRepeatable: false),  // 36
+    Descriptor("etcdserverpb.Auth", "RoleGrantPermission", .unary, isRepeatable: false),  // 37
+    Descriptor("etcdserverpb.Auth", "RoleRevokePermission", .unary, isRepeatable: false),  // 38
+  ]
 }
 
 extension RPCMethod {
   /// The KV service.
   public enum KV {
     /// `etcdserverpb.KV/Range`.
-    public static let range = RPCMethod(
-      service: "etcdserverpb.KV", method: "Range", type: .unary, isRepeatable: true, index: 0)
+    public static let range = RPCMethod(index: 0)
     /// `etcdserverpb.KV/Put`.
-    public static let put = RPCMethod(
-      service: "etcdserverpb.KV", method: "Put", type: .unary, isRepeatable: false, index: 1)
+    public static let put = RPCMethod(index: 1)
     /// `etcdserverpb.KV/DeleteRange`.
-    public static let deleteRange = RPCMethod(
-      service: "etcdserverpb.KV", method: "DeleteRange", type: .unary, isRepeatable: false,
-      index: 2)
+    public static let deleteRange = RPCMethod(index: 2)
     /// `etcdserverpb.KV/Txn`.
-    public static let txn = RPCMethod(
-      service: "etcdserverpb.KV", method: "Txn", type: .unary, isRepeatable: false, index: 3)
+    public static let txn = RPCMethod(index: 3)
     /// `etcdserverpb.KV/Compact`.
-    public static let compact = RPCMethod(
-      service: "etcdserverpb.KV", method: "Compact", type: .unary, isRepeatable: false, index: 4)
+    public static let compact = RPCMethod(index: 4)
   }
 
   /// The Watch service.
   public enum Watch {
     /// `etcdserverpb.Watch/Watch`.
-    public static let watch = RPCMethod(
-      service: "etcdserverpb.Watch", method: "Watch", type: .bidiStream, isRepeatable: true,
-      index: 5)
+    public static let watch = RPCMethod(index: 5)
   }
 
   /// The Lease service.
   public enum Lease {
     /// `etcdserverpb.Lease/LeaseGrant`.
-    public static let grant = RPCMethod(
-      service: "etcdserverpb.Lease", method: "LeaseGrant", type: .unary, isRepeatable: false,
-      index: 6)
+    public static let grant = RPCMethod(index: 6)
     /// `etcdserverpb.Lease/LeaseRevoke`.
-    public static let revoke = RPCMethod(
-      service: "etcdserverpb.Lease", method: "LeaseRevoke", type: .unary, isRepeatable: false,
-      index: 7)
+    public static let revoke = RPCMethod(index: 7)
     /// `etcdserverpb.Lease/LeaseKeepAlive`.
-    public static let keepAlive = RPCMethod(
-      service: "etcdserverpb.Lease", method: "LeaseKeepAlive", type: .bidiStream,
-      isRepeatable: true, index: 8)
+    public static let keepAlive = RPCMethod(index: 8)
     /// `etcdserverpb.Lease/LeaseTimeToLive`.
-    public static let timeToLive = RPCMethod(
-      service: "etcdserverpb.Lease", method: "LeaseTimeToLive", type: .unary, isRepeatable: true,
-      index: 9)
+    public static let timeToLive = RPCMethod(index: 9)
     /// `etcdserverpb.Lease/LeaseLeases`.
-    public static let leases = RPCMethod(
-      service: "etcdserverpb.Lease", method: "LeaseLeases", type: .unary, isRepeatable: true,
-      index: 10)
+    public static let leases = RPCMethod(index: 10)
   }
 
   /// The Maintenance service.
   public enum Maintenance {
     /// `etcdserverpb.Maintenance/Status`.
-    public static let status = RPCMethod(
-      service: "etcdserverpb.Maintenance", method: "Status", type: .unary, isRepeatable: true,
-      index: 11)
+    public static let status = RPCMethod(index: 11)
     /// `etcdserverpb.Maintenance/Alarm`.
-    public static let alarm = RPCMethod(
-      service: "etcdserverpb.Maintenance", method: "Alarm", type: .unary, isRepeatable: false,
-      index: 12)
+    public static let alarm = RPCMethod(index: 12)
     /// `etcdserverpb.Maintenance/Defragment`.
-    public static let defragment = RPCMethod(
-      service: "etcdserverpb.Maintenance", method: "Defragment", type: .unary,
-      isRepeatable: false, index: 13)
+    public static let defragment = RPCMethod(index: 13)
     /// `etcdserverpb.Maintenance/Hash`.
-    public static let hash = RPCMethod(
-      service: "etcdserverpb.Maintenance", method: "Hash", type: .unary, isRepeatable: true,
-      index: 14)
+    public static let hash = RPCMethod(index: 14)
     /// `etcdserverpb.Maintenance/HashKV`.
-    public static let hashKV = RPCMethod(
-      service: "etcdserverpb.Maintenance", method: "HashKV", type: .unary, isRepeatable: true,
-      index: 15)
+    public static let hashKV = RPCMethod(index: 15)
     /// `etcdserverpb.Maintenance/Snapshot`.
-    public static let snapshot = RPCMethod(
-      service: "etcdserverpb.Maintenance", method: "Snapshot", type: .serverStream,
-      isRepeatable: true, index: 16)
+    public static let snapshot = RPCMethod(index: 16)
     /// `etcdserverpb.Maintenance/MoveLeader`.
-    public static let moveLeader = RPCMethod(
-      service: "etcdserverpb.Maintenance", method: "MoveLeader", type: .unary,
-      isRepeatable: false, index: 17)
+    public static let moveLeader = RPCMethod(index: 17)
   }
 
   /// The Cluster service.
   public enum Cluster {
     /// `etcdserverpb.Cluster/MemberAdd`.
-    public static let memberAdd = RPCMethod(
-      service: "etcdserverpb.Cluster", method: "MemberAdd", type: .unary, isRepeatable: false,
-      index: 18)
+    public static let memberAdd = RPCMethod(index: 18)
     /// `etcdserverpb.Cluster/MemberRemove`.
-    public static let memberRemove = RPCMethod(
-      service: "etcdserverpb.Cluster", method: "MemberRemove", type: .unary, isRepeatable: false,
-      index: 19)
+    public static let memberRemove = RPCMethod(index: 19)
     /// `etcdserverpb.Cluster/MemberUpdate`.
-    public static let memberUpdate = RPCMethod(
-      service: "etcdserverpb.Cluster", method: "MemberUpdate", type: .unary, isRepeatable: false,
-      index: 20)
+    public static let memberUpdate = RPCMethod(index: 20)
     /// `etcdserverpb.Cluster/MemberList`.
-    public static let memberList = RPCMethod(
-      service: "etcdserverpb.Cluster", method: "MemberList", type: .unary, isRepeatable: true,
-      index: 21)
+    public static let memberList = RPCMethod(index: 21)
     /// `etcdserverpb.Cluster/MemberPromote`.
-    public static let memberPromote = RPCMethod(
-      service: "etcdserverpb.Cluster", method: "MemberPromote", type: .unary,
-      isRepeatable: false, index: 22)
+    public static let memberPromote = RPCMethod(index: 22)
   }
 
   /// The Auth service. Only the user and role reads are repeatable, as in clientv3's `retry.go`.
   public enum Auth {
     /// `etcdserverpb.Auth/AuthEnable`.
-    public static let authEnable = RPCMethod(
-      service: "etcdserverpb.Auth", method: "AuthEnable", type: .unary, isRepeatable: false,
-      index: 23)
+    public static let authEnable = RPCMethod(index: 23)
     /// `etcdserverpb.Auth/AuthDisable`.
-    public static let authDisable = RPCMethod(
-      service: "etcdserverpb.Auth", method: "AuthDisable", type: .unary, isRepeatable: false,
-      index: 24)
+    public static let authDisable = RPCMethod(index: 24)
     /// `etcdserverpb.Auth/Authenticate`.
-    public static let authenticate = RPCMethod(
-      service: "etcdserverpb.Auth", method: "Authenticate", type: .unary, isRepeatable: false,
-      index: 25)
+    public static let authenticate = RPCMethod(index: 25)
     /// `etcdserverpb.Auth/UserAdd`.
-    public static let userAdd = RPCMethod(
-      service: "etcdserverpb.Auth", method: "UserAdd", type: .unary, isRepeatable: false,
-      index: 26)
+    public static let userAdd = RPCMethod(index: 26)
     /// `etcdserverpb.Auth/UserGet`.
-    public static let userGet = RPCMethod(
-      service: "etcdserverpb.Auth", method: "UserGet", type: .unary, isRepeatable: true,
-      index: 27)
+    public static let userGet = RPCMethod(index: 27)
     /// `etcdserverpb.Auth/UserList`.
-    public static let userList = RPCMethod(
-      service: "etcdserverpb.Auth", method: "UserList", type: .unary, isRepeatable: true,
-      index: 28)
+    public static let userList = RPCMethod(index: 28)
     /// `etcdserverpb.Auth/UserDelete`.
-    public static let userDelete = RPCMethod(
-      service: "etcdserverpb.Auth", method: "UserDelete", type: .unary, isRepeatable: false,
-      index: 29)
+    public static let userDelete = RPCMethod(index: 29)
     /// `etcdserverpb.Auth/UserChangePassword`.
-    public static let userChangePassword = RPCMethod(
-      service: "etcdserverpb.Auth", method: "UserChangePassword", type: .unary, isRepeatable: false,
-      index: 30)
+    public static let userChangePassword = RPCMethod(index: 30)
     /// `etcdserverpb.Auth/UserGrantRole`.
-    public static let userGrantRole = RPCMethod(
-      service: "etcdserverpb.Auth", method: "UserGrantRole", type: .unary, isRepeatable: false,
-      index: 31)
+    public static let userGrantRole = RPCMethod(index: 31)
     /// `etcdserverpb.Auth/UserRevokeRole`.
-    public static let userRevokeRole = RPCMethod(
-      service: "etcdserverpb.Auth", method: "UserRevokeRole", type: .unary, isRepeatable: false,
-      index: 32)
+    public static let userRevokeRole = RPCMethod(index: 32)
     /// `etcdserverpb.Auth/RoleAdd`.
-    public static let roleAdd = RPCMethod(
-      service: "etcdserverpb.Auth", method: "RoleAdd", type: .unary, isRepeatable: false,
-      index: 33)
+    public static let roleAdd = RPCMethod(index: 33)
     /// `etcdserverpb.Auth/RoleGet`.
-    public static let roleGet = RPCMethod(
-      service: "etcdserverpb.Auth", method: "RoleGet", type: .unary, isRepeatable: true,
-      index: 34)
+    public static let roleGet = RPCMethod(index: 34)
     /// `etcdserverpb.Auth/RoleList`.
-    public static let roleList = RPCMethod(
-      service: "etcdserverpb.Auth", method: "RoleList", type: .unary, isRepeatable: true,
-      index: 35)
+    public static let roleList = RPCMethod(index: 35)
     /// `etcdserverpb.Auth/RoleDelete`.
-    public static let roleDelete = RPCMethod(
-      service: "etcdserverpb.Auth", method: "RoleDelete", type: .unary, isRepeatable: false,
-      index: 36)
+    public static let roleDelete = RPCMethod(index: 36)
     /// `etcdserverpb.Auth/RoleGrantPermission`.
-    public static let roleGrantPermission = RPCMethod(
-      service: "etcdserverpb.Auth", method: "RoleGrantPermission", type: .unary,
-      isRepeatable: false, index: 37)
+    public static let roleGrantPermission = RPCMethod(index: 37)
     /// `etcdserverpb.Auth/RoleRevokePermission`.
-    public static let roleRevokePermission = RPCMethod(
-      service: "etcdserverpb.Auth", method: "RoleRevokePermission", type: .unary,
-      isRepeatable: false, index: 38)
+    public static let roleRevokePermission = RPCMethod(index: 38)
   }
 
   /// Every method of the API, ordered by `index`.
