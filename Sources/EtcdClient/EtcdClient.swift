@@ -186,7 +186,7 @@ public final class EtcdClient: Sendable {
       info = nil
     } else {
       let started = ClientCallInfo(
-        method: method, endpoint: connection.endpoint.description, startTime: .now)
+        method: method, endpoint: connection.endpoint.description, started: CallClock.now())
       // Indexed, not iterated: a `for ... in` copies each existential out of the array (a retain, a
       // release and a few value-witness calls per interceptor and hook).
       for index in interceptors.indices {
@@ -196,13 +196,13 @@ public final class EtcdClient: Sendable {
     }
     func finish(
       _ status: GRPCStatus, _ error: EtcdError?, attempts: Int, sent: Int, received: Int?,
-      elapsed: Duration? = nil
+      elapsed: Int64? = nil
     ) {
       guard let info else { return }
       let outcome = ClientCallOutcome(
         status: status,
         error: error,
-        duration: elapsed ?? info.startTime.duration(to: .now),
+        durationNanoseconds: elapsed ?? info.elapsed(),
         messagesSent: attempts > 0 ? attempts : 0,
         bytesSent: sent * attempts,
         messagesReceived: received == nil ? 0 : 1,
@@ -226,12 +226,10 @@ public final class EtcdClient: Sendable {
     var tried = Set<ObjectIdentifier>()
     var attempt = 0
     // The clock is read only for interceptors: the first attempt starts with the call, and a successful
-    // attempt ends with it, so one call costs two readings. Times are kept as `Duration`s from the call's
-    // start: `ContinuousClock.Instant` is resilient, and one kept across the `await` would be allocated in
-    // the task's frame.
-    var attemptOffset = Duration.zero
+    // attempt ends with it, so one call costs two readings. Times are nanoseconds from the call's start.
+    var attemptOffset: Int64 = 0
     while true {
-      if let info, attempt > 0 { attemptOffset = info.startTime.duration(to: .now) }
+      if let info, attempt > 0 { attemptOffset = info.elapsed() }
       if let info {
         for index in interceptors.indices { interceptors[index].messageSent(info, size: framed.count) }
       }
@@ -254,14 +252,14 @@ public final class EtcdClient: Sendable {
         endpoints.succeeded(connection)
         // Decoded before the hooks run, so the attempt and the call both end after the decode, on one
         // clock reading.
-        func attemptSucceeded(elapsed: Duration?) {
+        func attemptSucceeded(elapsed: Int64?) {
           guard let info, let elapsed else { return }
           for index in interceptors.indices {
             interceptors[index].messageReceived(info, size: bytes.count)
           }
           let record = ClientAttempt(
             number: attempt - 1, endpoint: connection.endpoint.description, status: .ok,
-            duration: elapsed - attemptOffset, bytesSent: framed.count,
+            durationNanoseconds: elapsed - attemptOffset, bytesSent: framed.count,
             bytesReceived: bytes.count)
           for index in interceptors.indices.reversed() {
             interceptors[index].attemptFinished(info, attempt: record)
@@ -271,14 +269,14 @@ public final class EtcdClient: Sendable {
         do {
           response = try Self.decode(bytes, endpoint: connection.endpoint.description)
         } catch {
-          let elapsed = info.map { $0.startTime.duration(to: .now) }
+          let elapsed = info?.elapsed()
           attemptSucceeded(elapsed: elapsed)
           finish(
             error.status, error, attempts: attempt, sent: framed.count, received: bytes.count,
             elapsed: elapsed)
           throw error
         }
-        let elapsed = info.map { $0.startTime.duration(to: .now) }
+        let elapsed = info?.elapsed()
         attemptSucceeded(elapsed: elapsed)
         finish(.ok, nil, attempts: attempt, sent: framed.count, received: bytes.count, elapsed: elapsed)
         return response
@@ -290,7 +288,7 @@ public final class EtcdClient: Sendable {
         if let info {
           let record = ClientAttempt(
             number: attempt - 1, endpoint: connection.endpoint.description, status: error.status,
-            duration: info.startTime.duration(to: .now) - attemptOffset, bytesSent: framed.count,
+            durationNanoseconds: info.elapsed() - attemptOffset, bytesSent: framed.count,
             bytesReceived: 0)
           for index in interceptors.indices.reversed() {
             interceptors[index].attemptFinished(info, attempt: record)

@@ -56,7 +56,10 @@ public struct ClientAttempt: Sendable {
   /// How the attempt ended.
   public let status: GRPCStatus
   /// The attempt's duration.
-  public let duration: Duration
+  public var duration: Duration { .nanoseconds(durationNanoseconds) }
+  /// The attempt's duration in nanoseconds: `duration` without `Duration`'s 128-bit arithmetic, for
+  /// recorders on the call's path.
+  public let durationNanoseconds: Int64
   /// The size of the request messages sent in this attempt.
   public let bytesSent: Int
   /// The size of the response messages received in this attempt.
@@ -71,10 +74,24 @@ public struct ClientAttempt: Sendable {
     bytesSent: Int,
     bytesReceived: Int
   ) {
+    self.init(
+      number: number, endpoint: endpoint, status: status,
+      durationNanoseconds: CallClock.nanoseconds(duration), bytesSent: bytesSent,
+      bytesReceived: bytesReceived)
+  }
+
+  init(
+    number: Int,
+    endpoint: String,
+    status: GRPCStatus,
+    durationNanoseconds: Int64,
+    bytesSent: Int,
+    bytesReceived: Int
+  ) {
     self.number = number
     self.endpoint = endpoint
     self.status = status
-    self.duration = duration
+    self.durationNanoseconds = durationNanoseconds
     self.bytesSent = bytesSent
     self.bytesReceived = bytesReceived
   }
@@ -88,24 +105,26 @@ public struct ClientCallInfo: Sendable {
   /// `ClientAttempt.endpoint` and `ClientCallOutcome.endpoint`.
   public let endpoint: String
   /// When the call started, on the monotonic clock.
-  public var startTime: ContinuousClock.Instant { Self.origin.advanced(by: sinceOrigin) }
+  public var startTime: ContinuousClock.Instant { CallClock.instant(started) }
 
-  /// `startTime`, kept as its distance from `origin`.
-  ///
-  /// `ContinuousClock.Instant` is a resilient type, so a struct that stores one has no layout known at compile
-  /// time: every copy of the call information, which the client makes for each hook, would go through runtime
-  /// metadata and value witnesses. `Duration` is frozen, so this struct has a fixed layout, and the
-  /// conversion is exact both ways.
-  private let sinceOrigin: Duration
-
-  /// The instant `startTime` is measured from: any fixed instant does.
-  private static let origin = ContinuousClock.now
+  /// `startTime` as a `CallClock` reading: an integer, so this struct has a fixed layout (unlike the
+  /// resilient `ContinuousClock.Instant`) and a call's durations cost a subtraction.
+  let started: Int64
 
   /// Creates call information (public for interceptor tests).
   public init(method: RPCMethod, endpoint: String, startTime: ContinuousClock.Instant) {
+    self.init(method: method, endpoint: endpoint, started: CallClock.nanoseconds(startTime))
+  }
+
+  init(method: RPCMethod, endpoint: String, started: Int64) {
     self.method = method
     self.endpoint = endpoint
-    self.sinceOrigin = Self.origin.duration(to: startTime)
+    self.started = started
+  }
+
+  /// Nanoseconds from the call's start to now.
+  func elapsed() -> Int64 {
+    CallClock.now() &- started
   }
 }
 
@@ -116,7 +135,9 @@ public struct ClientCallOutcome: Sendable {
   /// The error the call threw, or nil on success.
   public let error: EtcdError?
   /// The time from `callStarted` to the end.
-  public let duration: Duration
+  public var duration: Duration { .nanoseconds(durationNanoseconds) }
+  /// `duration` in nanoseconds, for recorders on the call's path.
+  public let durationNanoseconds: Int64
   /// How many request messages were sent.
   public let messagesSent: Int
   /// The total size of the request messages sent, counted as in `messageSent`.
@@ -142,11 +163,28 @@ public struct ClientCallOutcome: Sendable {
     attempts: Int = 1,
     endpoint: String = ""
   ) {
+    self.init(
+      status: status, error: error, durationNanoseconds: CallClock.nanoseconds(duration),
+      messagesSent: messagesSent, bytesSent: bytesSent, messagesReceived: messagesReceived,
+      bytesReceived: bytesReceived, attempts: attempts, endpoint: endpoint)
+  }
+
+  init(
+    status: GRPCStatus,
+    error: EtcdError?,
+    durationNanoseconds: Int64,
+    messagesSent: Int,
+    bytesSent: Int,
+    messagesReceived: Int,
+    bytesReceived: Int,
+    attempts: Int,
+    endpoint: String
+  ) {
     self.attempts = attempts
     self.endpoint = endpoint
     self.status = status
     self.error = error
-    self.duration = duration
+    self.durationNanoseconds = durationNanoseconds
     self.messagesSent = messagesSent
     self.bytesSent = bytesSent
     self.messagesReceived = messagesReceived

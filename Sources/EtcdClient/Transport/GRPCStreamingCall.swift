@@ -49,7 +49,7 @@ final class GRPCStreamingCall: GRPCCallResponder, @unchecked Sendable {
       let info = ClientCallInfo(
         method: method,
         endpoint: connection.endpoint.description,
-        startTime: .now
+        started: CallClock.now()
       )
       for interceptor in interceptors { interceptor.callStarted(info, metadata: &metadata) }
       self.info = info
@@ -134,7 +134,7 @@ final class GRPCStreamingCall: GRPCCallResponder, @unchecked Sendable {
       let outcome = ClientCallOutcome(
         status: status,
         error: failure,
-        duration: info.startTime.duration(to: .now),
+        durationNanoseconds: info.elapsed(),
         messagesSent: messagesSent,
         bytesSent: bytesSent,
         messagesReceived: messagesReceived,
@@ -144,7 +144,8 @@ final class GRPCStreamingCall: GRPCCallResponder, @unchecked Sendable {
       )
       let attempt = ClientAttempt(
         number: 0, endpoint: connection.endpoint.description, status: status,
-        duration: outcome.duration, bytesSent: bytesSent, bytesReceived: bytesReceived)
+        durationNanoseconds: outcome.durationNanoseconds, bytesSent: bytesSent,
+        bytesReceived: bytesReceived)
       for interceptor in interceptors.reversed() { interceptor.attemptFinished(info, attempt: attempt) }
       for interceptor in interceptors.reversed() { interceptor.callFinished(info, outcome: outcome) }
     }
