@@ -195,7 +195,7 @@ final class RPCMetricsRecorder: @unchecked Sendable {
     let code = attempt.status.code
     let found = slots[index].read { $0.attempt(endpoint: attempt.endpoint, code: code) }
     let resolved = found ?? resolveAttempt(index: index, endpoint: attempt.endpoint, code: code)
-    let seconds = Self.seconds(attempt.duration)
+    let seconds = Double(attempt.durationNanoseconds) * 1e-9
     resolved._withUnsafeGuaranteedRef { series in
       series.duration.observe(seconds)
       series.sentSize.observe(Double(attempt.bytesSent))
@@ -220,7 +220,7 @@ final class RPCMetricsRecorder: @unchecked Sendable {
       foundOutcome
       ?? resolveOutcome(index: index, endpoint: served, code: code, etcdError: etcdError)
     // Unary calls finish on the calling task, so a trace id in its ServiceContext is still there.
-    let seconds = Self.seconds(outcome.duration)
+    let seconds = Double(outcome.durationNanoseconds) * 1e-9
     let exemplar = exemplars()
     resolved._withUnsafeGuaranteedRef { series in
       series.handled.increment()
@@ -238,16 +238,6 @@ final class RPCMetricsRecorder: @unchecked Sendable {
   }
 
   // MARK: - Series
-
-  /// A duration in seconds, from its two 64-bit halves: `components` divides 128 bits (about 100
-  /// instructions), and `Double(duration.attoseconds)` takes a generic path that costs thousands.
-  @inline(__always)
-  private static func seconds(_ duration: Duration) -> Double {
-    let attoseconds = duration.attoseconds
-    let high = Int64(truncatingIfNeeded: attoseconds >> 64)
-    let low = UInt64(truncatingIfNeeded: attoseconds)
-    return (Double(high) * 18_446_744_073_709_551_616.0 + Double(low)) * 1e-18
-  }
 
   /// The series of a call's method and first endpoint.
   ///
@@ -415,24 +405,30 @@ private final class ResolvedSeries: @unchecked Sendable {
     self.added = added
   }
 
+  // The searches index the arrays rather than iterate them: `for entry in` copies each entry out,
+  // retaining and releasing its endpoint string.
+
   func call(endpoint: String) -> Unmanaged<CallSeries>? {
-    for entry in calls where entry.endpoint == endpoint { return entry.series }
+    for index in calls.indices where calls[index].endpoint == endpoint { return calls[index].series }
     return nil
   }
 
   func outcome(endpoint: String, code: GRPCStatusCode, etcdError: EtcdError.Code?)
     -> Unmanaged<OutcomeSeries>?
   {
-    for entry in outcomes
-    where entry.code == code && entry.etcdError == etcdError && entry.endpoint == endpoint {
-      return entry.series
+    for index in outcomes.indices
+    where outcomes[index].code == code && outcomes[index].etcdError == etcdError
+      && outcomes[index].endpoint == endpoint
+    {
+      return outcomes[index].series
     }
     return nil
   }
 
   func attempt(endpoint: String, code: GRPCStatusCode) -> Unmanaged<AttemptSeries>? {
-    for entry in attempts where entry.code == code && entry.endpoint == endpoint {
-      return entry.series
+    for index in attempts.indices
+    where attempts[index].code == code && attempts[index].endpoint == endpoint {
+      return attempts[index].series
     }
     return nil
   }
