@@ -17,6 +17,18 @@ struct HistogramTests {
     #expect(histogram.bucketIndex(for: value) == index)
   }
 
+  @Test("the search agrees with a linear scan for every bucket count and at every bound", arguments: 1...24)
+  func bucketIndexMatchesLinearScan(bucketCount: Int) {
+    let bounds = (0..<bucketCount).map { Double($0) * 1.5 + 0.25 }
+    let histogram = Histogram(upperBounds: bounds, created: 0)
+    var values: [Double] = [-.infinity, .infinity, .nan, -1, 0]
+    for bound in bounds { values += [bound.nextDown, bound, bound.nextUp] }
+    for value in values {
+      let expected = bounds.firstIndex { $0 >= value } ?? bucketCount
+      #expect(histogram.bucketIndex(for: value) == expected, "value \(value)")
+    }
+  }
+
   @Test("snapshots are cumulative and +Inf is the count")
   func snapshot() {
     let histogram = Histogram(upperBounds: [1, 2, 5], created: 0)
