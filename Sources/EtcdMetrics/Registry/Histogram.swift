@@ -81,21 +81,19 @@ public final class Histogram: @unchecked Sendable {
 
   /// The index of the first bound that is greater than or equal to `value`, or `bucketCount` when
   /// there is none (which is also where NaN goes).
-  ///
-  /// Written so each step is a conditional move rather than a branch: observed latencies land in
-  /// unpredictable buckets, and a mispredicted branch per step cost more than the search itself.
   @inline(__always)
   func bucketIndex(for value: Double) -> Int {
-    var base = 0
-    var length = bucketCount
-    while length > 0 {
-      let half = length >> 1
-      // The answer is past `base + half` when that bound is below the value (or the value is NaN).
-      let past = !(upperBounds[base &+ half] >= value)
-      base = past ? base &+ half &+ 1 : base
-      length = past ? length &- half &- 1 : half
+    var low = 0
+    var high = bucketCount
+    while low < high {
+      let middle = (low &+ high) >> 1
+      if upperBounds[middle] >= value {
+        high = middle
+      } else {
+        low = middle &+ 1
+      }
     }
-    return base
+    return low
   }
 
   /// Records one observation.
