@@ -90,8 +90,18 @@ public final class EtcdClient: Sendable {
     try self.init(configuration: Configuration(endpoints: endpoints))
   }
 
+  /// Closes what `close()` was not called for: a client released without it starts closing its connections
+  /// (and stops auto-sync) here, so its sockets do not outlive it. Nothing can be in flight by now: every call
+  /// holds the client. A watch still being iterated ends with `clientClosed`.
+  deinit {
+    guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+    autoSync.withLock { $0?.cancel() }
+    for connection in endpoints.all { connection.closeWithoutWaiting() }
+  }
+
   /// Closes the client: calls in flight fail with `connectionClosed`, new calls fail with `clientClosed`, and
-  /// this returns once every connection's socket is closed. Calling it again does nothing.
+  /// this returns once every connection's socket is closed. Calling it again does nothing. A client released
+  /// without it closes its connections too, without waiting (`deinit`); `close()` is how to know they are.
   public func close() async {
     guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
     autoSync.withLock { $0?.cancel() }

@@ -158,27 +158,36 @@ final class GRPCConnection: @unchecked Sendable {
 
   /// Closes the connection: open calls fail, and this returns once the socket is closed.
   func close() async {
-    let submitted = eventLoop.submit { () -> [any Channel] in
-      let channels = Array(self.openChannels.values)
-      if case .connecting(let waiters) = self.state {
-        self.state = .closed
-        let failure = EtcdError.clientClosed(endpoint: self.endpoint.description)
-        for waiter in waiters { waiter(.failure(failure)) }
-      }
-      self.state = .closed
-      for channel in channels {
-        if let handler = try? channel.pipeline.syncOperations.handler(type: GRPCConnectionHandler.self) {
-          handler.close(force: true)
-        } else {
-          channel.close(promise: nil)
-        }
-      }
-      return channels
-    }
+    let submitted = eventLoop.submit { self.closeChannels() }
     let channels = (try? await submitted.get()) ?? []
     for channel in channels {
       try? await channel.closeFuture.get()
     }
+  }
+
+  /// Starts closing, as `close` does, without waiting: for a client released without `close()`. The task
+  /// keeps this connection alive until it has run.
+  func closeWithoutWaiting() {
+    eventLoop.execute { _ = self.closeChannels() }
+  }
+
+  /// Marks the connection closed, fails callers waiting for it, and closes every open channel; returns them.
+  private func closeChannels() -> [any Channel] {
+    let channels = Array(openChannels.values)
+    if case .connecting(let waiters) = state {
+      state = .closed
+      let failure = EtcdError.clientClosed(endpoint: endpoint.description)
+      for waiter in waiters { waiter(.failure(failure)) }
+    }
+    state = .closed
+    for channel in channels {
+      if let handler = try? channel.pipeline.syncOperations.handler(type: GRPCConnectionHandler.self) {
+        handler.close(force: true)
+      } else {
+        channel.close(promise: nil)
+      }
+    }
+    return channels
   }
 
   /// A short description of a connect error: NIO's errors are verbose.
