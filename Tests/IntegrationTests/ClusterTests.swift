@@ -66,7 +66,7 @@ struct ClusterTests {
       #expect(added.members.count == 4)
       #expect(added.members.contains(added.member))
 
-      let list = try await client.memberList()
+      let list = try await memberList(of: client, settlingOn: 4)
       #expect(list.members.count == 4)
       #expect(list.members.first { $0.id == added.member.id }?.isLearner == true)
 
@@ -99,7 +99,7 @@ struct ClusterTests {
       let removed = try await client.removeMember(id: added.member.id)
       #expect(removed.members.count == 3)
       #expect(!removed.members.contains { $0.id == added.member.id })
-      #expect(try await client.memberList().members.count == 3)
+      #expect(try await memberList(of: client, settlingOn: 3).members.count == 3)
 
       await expectEtcdError(.memberNotFound, grpcCode: .notFound) {
         try await client.removeMember(id: added.member.id)
@@ -108,5 +108,18 @@ struct ClusterTests {
         try await client.updateMember(id: added.member.id, peerURLs: [peerURL])
       }
     }
+  }
+
+  /// The member list once it has `count` members, or the last one read after five seconds.
+  ///
+  /// MemberList is answered by whichever member the call reaches, from what that member has applied (etcd 3.4
+  /// has no linearizable MemberList), so right after an add or a remove a follower can still list the old set.
+  private func memberList(of client: EtcdClient, settlingOn count: Int) async throws -> MemberListResponse {
+    var list = try await client.memberList()
+    for _ in 0..<50 where list.members.count != count {
+      try await Task.sleep(for: .milliseconds(100))
+      list = try await client.memberList()
+    }
+    return list
   }
 }
