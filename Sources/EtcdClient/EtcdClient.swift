@@ -196,7 +196,7 @@ public final class EtcdClient: Sendable {
       info = nil
     } else {
       let started = ClientCallInfo(
-        method: method, endpoint: connection.endpoint.description, started: CallClock.now())
+        method: method, endpoint: connection.endpoint.description, started: MonotonicClock.now())
       // Indexed, not iterated: a `for ... in` copies each existential out of the array (a retain, a
       // release and a few value-witness calls per interceptor and hook).
       for index in interceptors.indices {

@@ -76,7 +76,7 @@ public struct ClientAttempt: Sendable {
   ) {
     self.init(
       number: number, endpoint: endpoint, status: status,
-      durationNanoseconds: CallClock.nanoseconds(duration), bytesSent: bytesSent,
+      durationNanoseconds: MonotonicClock.nanoseconds(duration), bytesSent: bytesSent,
       bytesReceived: bytesReceived)
   }
 
@@ -105,15 +105,15 @@ public struct ClientCallInfo: Sendable {
   /// `ClientAttempt.endpoint` and `ClientCallOutcome.endpoint`.
   public let endpoint: String
   /// When the call started, on the monotonic clock.
-  public var startTime: ContinuousClock.Instant { CallClock.instant(started) }
+  public var startTime: ContinuousClock.Instant { MonotonicClock.instant(started) }
 
-  /// `startTime` as a `CallClock` reading: an integer, so this struct has a fixed layout (unlike the
+  /// `startTime` as a `MonotonicClock` reading: an integer, so this struct has a fixed layout (unlike the
   /// resilient `ContinuousClock.Instant`) and a call's durations cost a subtraction.
   let started: Int64
 
   /// Creates call information (public for interceptor tests).
   public init(method: RPCMethod, endpoint: String, startTime: ContinuousClock.Instant) {
-    self.init(method: method, endpoint: endpoint, started: CallClock.nanoseconds(startTime))
+    self.init(method: method, endpoint: endpoint, started: MonotonicClock.nanoseconds(startTime))
   }
 
   init(method: RPCMethod, endpoint: String, started: Int64) {
@@ -124,7 +124,7 @@ public struct ClientCallInfo: Sendable {
 
   /// Nanoseconds from the call's start to now.
   func elapsed() -> Int64 {
-    CallClock.now() &- started
+    MonotonicClock.now() &- started
   }
 }
 
@@ -164,7 +164,7 @@ public struct ClientCallOutcome: Sendable {
     endpoint: String = ""
   ) {
     self.init(
-      status: status, error: error, durationNanoseconds: CallClock.nanoseconds(duration),
+      status: status, error: error, durationNanoseconds: MonotonicClock.nanoseconds(duration),
       messagesSent: messagesSent, bytesSent: bytesSent, messagesReceived: messagesReceived,
       bytesReceived: bytesReceived, attempts: attempts, endpoint: endpoint)
   }

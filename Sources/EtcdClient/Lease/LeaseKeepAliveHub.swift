@@ -19,7 +19,7 @@ actor LeaseKeepAliveHub {
     self.client = client
   }
 
-  private var now: Int64 { MonotonicClock.nanoseconds }
+  private var now: Int64 { MonotonicClock.now() }
 
   /// Starts renewing `leaseID` for a new consumer.
   func keep(_ leaseID: Int64, consumer: Consumer) -> LeaseKeepAliveStateMachine.ConsumerID? {

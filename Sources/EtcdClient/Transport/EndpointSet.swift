@@ -33,7 +33,7 @@ final class EndpointSet: Sendable {
   func pick(excluding tried: Set<ObjectIdentifier> = []) -> GRPCConnection {
     state.withLock { state in
       if state.connections.count == 1 { return state.connections[0] }
-      let now = MonotonicClock.nanoseconds
+      let now = MonotonicClock.now()
       let excluded = Set(
         state.connections.indices.filter { tried.contains(ObjectIdentifier(state.connections[$0])) })
       let index = state.balancer.pick(now: now, excluding: excluded) ?? 0
@@ -64,7 +64,7 @@ final class EndpointSet: Sendable {
 
   /// `connection` failed at the connection level: back off from it.
   func failed(_ connection: GRPCConnection) {
-    let now = MonotonicClock.nanoseconds
+    let now = MonotonicClock.now()
     state.withLock { state in
       guard let index = state.connections.firstIndex(where: { $0 === connection }) else { return }
       if state.balancer.health[index].retryAt == nil {

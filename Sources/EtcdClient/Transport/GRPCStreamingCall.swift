@@ -49,7 +49,7 @@ final class GRPCStreamingCall: GRPCCallResponder, @unchecked Sendable {
       let info = ClientCallInfo(
         method: method,
         endpoint: connection.endpoint.description,
-        started: CallClock.now()
+        started: MonotonicClock.now()
       )
       for interceptor in interceptors { interceptor.callStarted(info, metadata: &metadata) }
       self.info = info
