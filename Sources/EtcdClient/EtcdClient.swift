@@ -94,8 +94,7 @@ public final class EtcdClient: Sendable {
   /// (and stops auto-sync) here, so its sockets do not outlive it. Nothing can be in flight by now: every call
   /// holds the client. A watch still being iterated ends with `clientClosed`.
   deinit {
-    guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-    autoSync.withLock { $0?.cancel() }
+    guard markClosed() else { return }
     for connection in endpoints.all { connection.closeWithoutWaiting() }
   }
 
@@ -103,13 +102,19 @@ public final class EtcdClient: Sendable {
   /// this returns once every connection's socket is closed. Calling it again does nothing. A client released
   /// without it closes its connections too, without waiting (`deinit`); `close()` is how to know they are.
   public func close() async {
-    guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-    autoSync.withLock { $0?.cancel() }
+    guard markClosed() else { return }
     for hub in existingWatchHubs() { await hub.shutdown() }
     if let hub = leaseHub.withLock({ $0 }) { await hub.shutdown() }
     for connection in endpoints.all {
       await connection.close()
     }
+  }
+
+  /// Marks the client closed and stops auto-sync; false when it was closed already.
+  private func markClosed() -> Bool {
+    guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return false }
+    autoSync.withLock { $0?.cancel() }
+    return true
   }
 
   func setAutoSyncTask(_ task: Task<Void, Never>) {
@@ -262,8 +267,14 @@ public final class EtcdClient: Sendable {
         endpoints.succeeded(connection)
         // Decoded before the hooks run, so the attempt and the call both end after the decode, on one
         // clock reading.
-        func attemptSucceeded(elapsed: Int64?) {
-          guard let info, let elapsed else { return }
+        let decoded: Result<Response, EtcdError>
+        do {
+          decoded = .success(try Self.decode(bytes, endpoint: connection.endpoint.description))
+        } catch {
+          decoded = .failure(error)
+        }
+        let elapsed = info?.elapsed()
+        if let info, let elapsed {
           for index in interceptors.indices {
             interceptors[index].messageReceived(info, size: bytes.count)
           }
@@ -275,21 +286,16 @@ public final class EtcdClient: Sendable {
             interceptors[index].attemptFinished(info, attempt: record)
           }
         }
-        let response: Response
-        do {
-          response = try Self.decode(bytes, endpoint: connection.endpoint.description)
-        } catch {
-          let elapsed = info?.elapsed()
-          attemptSucceeded(elapsed: elapsed)
+        switch decoded {
+        case .success(let response):
+          finish(.ok, nil, attempts: attempt, sent: framed.count, received: bytes.count, elapsed: elapsed)
+          return response
+        case .failure(let error):
           finish(
             error.status, error, attempts: attempt, sent: framed.count, received: bytes.count,
             elapsed: elapsed)
           throw error
         }
-        let elapsed = info?.elapsed()
-        attemptSucceeded(elapsed: elapsed)
-        finish(.ok, nil, attempts: attempt, sent: framed.count, received: bytes.count, elapsed: elapsed)
-        return response
 
       case .failure(let error):
         if error.code == .connectionFailed || error.code == .connectionClosed {
