@@ -14,8 +14,9 @@ import Synchronization
 ///
 /// Creating one registers its families in `registry`, so make one per registry and give the same interceptor
 /// to every client that should report there. Label handles are resolved once per method, endpoint and outcome
-/// and kept in a slot per method, so a hook finds its series without hashing, building a label string or
-/// reference counting: recording a call costs a few short per-method lock acquisitions and atomic updates.
+/// and kept in a slot per method, so a hook finds its series without a lock, hashing, building a label string
+/// or reference counting: recording a call costs an atomic load and a short search per hook, and the series'
+/// atomic updates.
 public struct RPCMetricsInterceptor: ClientInterceptor {
   /// What the interceptor records, beyond the fixed families.
   public struct Options: Sendable {
