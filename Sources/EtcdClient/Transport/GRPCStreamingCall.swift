@@ -51,7 +51,8 @@ final class GRPCStreamingCall: GRPCCallResponder, @unchecked Sendable {
         endpoint: connection.endpoint.description,
         started: MonotonicClock.now()
       )
-      for interceptor in interceptors { interceptor.callStarted(info, metadata: &metadata) }
+      // Indexed, as in `EtcdClient.performUnary`: `for ... in` copies each existential out of the array.
+      for index in interceptors.indices { interceptors[index].callStarted(info, metadata: &metadata) }
       self.info = info
     }
     (responses, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
@@ -75,7 +76,7 @@ final class GRPCStreamingCall: GRPCCallResponder, @unchecked Sendable {
   /// Queues a request message.
   func send(_ message: GRPCFramedMessage) {
     if let info {
-      for interceptor in interceptors { interceptor.messageSent(info, size: message.count) }
+      for index in interceptors.indices { interceptors[index].messageSent(info, size: message.count) }
     }
     connection.eventLoop.execute {
       guard let call = self.call, !call.isFinished else { return }
@@ -113,7 +114,9 @@ final class GRPCStreamingCall: GRPCCallResponder, @unchecked Sendable {
     messagesReceived += 1
     bytesReceived += message.count
     if let info {
-      for interceptor in interceptors { interceptor.messageReceived(info, size: message.count) }
+      for index in interceptors.indices {
+        interceptors[index].messageReceived(info, size: message.count)
+      }
     }
     continuation.yield(message)
   }
@@ -146,8 +149,10 @@ final class GRPCStreamingCall: GRPCCallResponder, @unchecked Sendable {
         number: 0, endpoint: connection.endpoint.description, status: status,
         durationNanoseconds: outcome.durationNanoseconds, bytesSent: bytesSent,
         bytesReceived: bytesReceived)
-      for interceptor in interceptors.reversed() { interceptor.attemptFinished(info, attempt: attempt) }
-      for interceptor in interceptors.reversed() { interceptor.callFinished(info, outcome: outcome) }
+      for index in interceptors.indices.reversed() {
+        interceptors[index].attemptFinished(info, attempt: attempt)
+      }
+      for index in interceptors.indices.reversed() { interceptors[index].callFinished(info, outcome: outcome) }
     }
     onFinish?(failure)
     if let failure {
