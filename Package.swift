@@ -127,6 +127,13 @@ let package = Package(
       path: "Fuzz/FuzzMetricsRequest",
       swiftSettings: strictSwift6
     ),
+    // One loopback HTTP client and free-port lookup for the test targets (test targets cannot depend on
+    // each other).
+    .target(
+      name: "LoopbackTestSupport",
+      path: "Tests/LoopbackTestSupport",
+      swiftSettings: strictSwift6
+    ),
     .testTarget(
       name: "EtcdClientTests",
       dependencies: ["EtcdClient"],
@@ -140,6 +147,7 @@ let package = Package(
         "PrometheusProto",
         .product(name: "Metrics", package: "swift-metrics"),
         .product(name: "ServiceContextModule", package: "swift-service-context"),
+        "LoopbackTestSupport",
       ],
       swiftSettings: strictSwift6
     ),
@@ -157,6 +165,7 @@ let package = Package(
         .product(name: "ServiceContextModule", package: "swift-service-context"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
+        "LoopbackTestSupport",
       ],
       swiftSettings: strictSwift6
     ),

@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 
 @testable import EtcdMetrics
+import LoopbackTestSupport
 
 /// 200 concurrent scrapers against an in-process server whose in-flight limit is below its thread count, so
 /// both of its answers to a scrape (200, and 503 past the limit) occur; `SCRAPE_LOAD_SECONDS` (default 3)
@@ -37,7 +38,7 @@ struct MetricsServerLoadTests {
         for _ in 0..<100_000 where ContinuousClock.now < deadline {
           observed.observe(0.005)
           do {
-            let response = try TestHTTPClient.request(port: port, path: "/metrics")
+            let response = try LoopbackHTTP.request(port: port, path: "/metrics")
             let body = response.body.text
             let valid =
               response.status == 200
@@ -68,7 +69,7 @@ struct MetricsServerLoadTests {
     #expect(seen[200, default: 0] > 0)
 
     // Afterwards a scrape answers, and the server's own counts are the clients' (this scrape is in flight).
-    let after = try TestHTTPClient.request(port: port, path: "/metrics")
+    let after = try LoopbackHTTP.request(port: port, path: "/metrics")
     #expect(after.status == 200)
     let text = after.body.text
     #expect(text.contains("promhttp_metric_handler_requests_total{code=\"200\"} \(seen[200, default: 0])\n"))

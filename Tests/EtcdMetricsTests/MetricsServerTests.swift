@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 
 @testable import EtcdMetrics
+import LoopbackTestSupport
 
 /// Loopback tests: a real MetricsServer on 127.0.0.1 with an ephemeral port.
 @Suite("MetricsServer (loopback)", .serialized)
@@ -24,7 +25,7 @@ struct MetricsServerTests {
     let registry = ExpositionFixtures.populatedRegistry()
     let (server, port) = try startServer(registry)
     defer { server.stop() }
-    let response = try TestHTTPClient.request(port: port, path: "/metrics")
+    let response = try LoopbackHTTP.request(port: port, path: "/metrics")
     #expect(response.status == 200)
     #expect(response.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8")
     #expect(response.headers["content-encoding"] == nil)
@@ -33,7 +34,7 @@ struct MetricsServerTests {
     #expect(body.contains("# TYPE promhttp_metric_handler_requests_total counter\n"))
     #expect(body.contains("promhttp_metric_handler_requests_total{code=\"200\"} 0\n"))
     // The first scrape is counted by the second.
-    let second = try TestHTTPClient.request(port: port, path: "/metrics").body.text
+    let second = try LoopbackHTTP.request(port: port, path: "/metrics").body.text
     #expect(second.contains("promhttp_metric_handler_requests_total{code=\"200\"} 1\n"))
     #expect(second.contains("promhttp_metric_handler_request_duration_seconds_count 1\n"))
   }
@@ -43,7 +44,7 @@ struct MetricsServerTests {
     let registry = ExpositionFixtures.populatedRegistry()
     let (server, port) = try startServer(registry)
     defer { server.stop() }
-    let response = try TestHTTPClient.request(
+    let response = try LoopbackHTTP.request(
       port: port, path: "/metrics",
       headers: [
         "Accept": ContentNegotiationTests.prometheus242, "Accept-Encoding": "gzip",
@@ -67,7 +68,7 @@ struct MetricsServerTests {
     ).observe(0.25)
     let (server, port) = try startServer(registry)
     defer { server.stop() }
-    let response = try TestHTTPClient.request(
+    let response = try LoopbackHTTP.request(
       port: port, path: "/metrics",
       headers: ["Accept": ContentNegotiationTests.prometheus242NativeHistograms])
     #expect(response.status == 200)
@@ -93,7 +94,7 @@ struct MetricsServerTests {
   func routes(method: String, path: String, status: Int) throws {
     let (server, port) = try startServer(MetricsRegistry())
     defer { server.stop() }
-    let response = try TestHTTPClient.request(
+    let response = try LoopbackHTTP.request(
       port: port, method: method, path: path, body: method == "POST" ? "x=1" : "")
     #expect(response.status == status)
     #expect(response.headers["content-type"]?.isEmpty == false)
@@ -121,26 +122,26 @@ struct MetricsServerTests {
     }
     defer { server.stop() }
 
-    let held = Mutex<Result<TestHTTPResponse, any Error>?>(nil)
+    let held = Mutex<Result<LoopbackHTTPResponse, any Error>?>(nil)
     let heldDone = DispatchSemaphore(value: 0)
     DispatchQueue.global().async {
-      let result = Result { try TestHTTPClient.request(port: port, path: "/metrics") }
+      let result = Result { try LoopbackHTTP.request(port: port, path: "/metrics") }
       held.withLock { $0 = result }
       heldDone.signal()
     }
     try #require(entered.wait(timeout: .now() + 10) == .success)
 
-    let rejected = try TestHTTPClient.request(port: port, path: "/metrics")
+    let rejected = try LoopbackHTTP.request(port: port, path: "/metrics")
     #expect(rejected.status == 503)
     #expect(rejected.body.text == "Limit of concurrent requests reached (1), try again later.\n")
-    #expect(try TestHTTPClient.request(port: port, path: "/healthz").status == 200)
+    #expect(try LoopbackHTTP.request(port: port, path: "/healthz").status == 200)
 
     release.signal()
     try #require(heldDone.wait(timeout: .now() + 10) == .success)
     let first = try #require(held.withLock { $0 }).get()
     #expect(first.status == 200)
 
-    let after = try TestHTTPClient.request(port: port, path: "/metrics").body.text
+    let after = try LoopbackHTTP.request(port: port, path: "/metrics").body.text
     #expect(after.contains("promhttp_metric_handler_requests_total{code=\"503\"} 1\n"))
     #expect(after.contains("promhttp_metric_handler_requests_total{code=\"200\"} 1\n"))
     #expect(after.contains("promhttp_metric_handler_requests_in_flight 1\n"))
@@ -154,7 +155,7 @@ struct MetricsServerTests {
     let statuses = await withTaskGroup(of: Int.self) { group in
       for _ in 0..<8 {
         group.addTask {
-          (try? TestHTTPClient.request(port: port, path: "/metrics").status) ?? -1
+          (try? LoopbackHTTP.request(port: port, path: "/metrics").status) ?? -1
         }
       }
       return await group.reduce(into: []) { $0.append($1) }
@@ -168,12 +169,12 @@ struct MetricsServerTests {
     let (server, port) = try startServer(registry)
     #expect(throws: MetricsServerError.self) { try server.start() }
     let (other, otherPort) = try startServer(registry)
-    #expect(try TestHTTPClient.request(port: otherPort, path: "/healthz").status == 200)
+    #expect(try LoopbackHTTP.request(port: otherPort, path: "/healthz").status == 200)
     other.stop()
     server.stop()
     server.stop()
     #expect(server.port == nil)
-    #expect(throws: (any Error).self) { try TestHTTPClient.request(port: port, path: "/healthz") }
+    #expect(throws: (any Error).self) { try LoopbackHTTP.request(port: port, path: "/healthz") }
   }
 
   @Test("releasing the last reference stops the server")
@@ -182,9 +183,9 @@ struct MetricsServerTests {
       registry: MetricsRegistry(), configuration: .init(host: "127.0.0.1", port: 0))
     try server?.start()
     let port = try #require(server?.port)
-    #expect(try TestHTTPClient.request(port: port, path: "/healthz").status == 200)
+    #expect(try LoopbackHTTP.request(port: port, path: "/healthz").status == 200)
     server = nil
-    #expect(throws: (any Error).self) { try TestHTTPClient.request(port: port, path: "/healthz") }
+    #expect(throws: (any Error).self) { try LoopbackHTTP.request(port: port, path: "/healthz") }
   }
 
   @Test("a port in use and a bad host are reported")
@@ -211,7 +212,7 @@ struct MetricsServerTests {
       if port == nil { try await Task.sleep(for: .milliseconds(10)) }
     }
     let bound = try #require(port)
-    #expect(try TestHTTPClient.request(port: bound, path: "/healthz").status == 200)
+    #expect(try LoopbackHTTP.request(port: bound, path: "/healthz").status == 200)
     task.cancel()
     try await task.value
     #expect(server.port == nil)

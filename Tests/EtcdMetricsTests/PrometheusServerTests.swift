@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import EtcdMetrics
+import LoopbackTestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -61,7 +62,7 @@ struct PrometheusServerTests {
 
       """.utf8
     ).write(to: config)
-    let apiPort = try Self.freeLoopbackPort()
+    let apiPort = try freeLoopbackPort()
     let log = directory.appendingPathComponent("prometheus.log")
     FileManager.default.createFile(atPath: log.path, contents: nil)
     let logHandle = try FileHandle(forWritingTo: log)
@@ -132,8 +133,8 @@ struct PrometheusServerTests {
   /// Runs an instant query; returns `data.result`.
   static func query(_ query: String, port: Int) throws -> [[String: Any]] {
     let encoded = query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? query
-    let response = try TestHTTPClient.request(port: port, path: "/api/v1/query?query=\(encoded)")
-    // Go's server sends larger answers chunked, which TestHTTPClient leaves as they are.
+    let response = try LoopbackHTTP.request(port: port, path: "/api/v1/query?query=\(encoded)")
+    // Go's server sends larger answers chunked, which LoopbackHTTP leaves as they are.
     let body =
       response.headers["transfer-encoding"] == "chunked" ? dechunk(response.body) : response.body
     guard response.status == 200,
@@ -141,7 +142,7 @@ struct PrometheusServerTests {
       let data = json["data"] as? [String: Any],
       let result = data["result"] as? [[String: Any]]
     else {
-      throw TestHTTPClient.Failure(description: "bad answer to \(query): \(response.body.text)")
+      throw LoopbackHTTPError("bad answer to \(query): \(response.body.text)")
     }
     return result
   }
@@ -167,24 +168,5 @@ struct PrometheusServerTests {
     guard let value = element?["value"] as? [Any], value.count == 2, let text = value[1] as? String
     else { return nil }
     return Double(text)
-  }
-
-  /// A TCP port on 127.0.0.1 that was free a moment ago.
-  static func freeLoopbackPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { throw TestHTTPClient.Failure(description: "socket: errno \(errno)") }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = 0
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-        bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-      }
-    }
-    guard bound else { throw TestHTTPClient.Failure(description: "bind: errno \(errno)") }
-    return Int(UInt16(bigEndian: address.sin_port))
   }
 }

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import EtcdClient
+import LoopbackTestSupport
 
 @Suite("Cluster against a real etcd", .serialized)
 struct ClusterTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import LoopbackTestSupport
 
 #if canImport(Glibc)
   import Glibc

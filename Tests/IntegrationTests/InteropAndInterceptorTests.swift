@@ -2,6 +2,7 @@ import EtcdProto
 import Foundation
 import Synchronization
 import Testing
+import LoopbackTestSupport
 
 #if canImport(Glibc)
   import Glibc

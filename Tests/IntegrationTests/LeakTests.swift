@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import LoopbackTestSupport
 
 #if canImport(Glibc)
   import Glibc
@@ -209,7 +210,7 @@ func etcdWatchGauges(_ endpoint: String) async throws -> EtcdWatchGauges {
   guard let port = endpoint.split(separator: ":").last.flatMap({ Int($0) }) else {
     throw FixtureError("no port in \(endpoint)")
   }
-  let response = try loopbackHTTPGet(port: port, path: "/metrics")
+  let response = try LoopbackHTTP.request(port: port, path: "/metrics", timeoutSeconds: 5)
   guard response.status == 200 else { throw FixtureError("etcd's /metrics answered \(response.status)") }
   let samples = parseExposition(response.text)
   guard let watchers = samples["etcd_debugging_mvcc_watcher_total"],

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import LoopbackTestSupport
 
 #if canImport(Glibc)
   import Glibc
@@ -139,7 +140,7 @@ private func failures(_ samples: [String: Double]) -> Double {
 }
 
 private func scrape(_ port: Int) throws -> [String: Double] {
-  let response = try loopbackHTTPGet(port: port, path: "/metrics", timeoutSeconds: 30)
+  let response = try LoopbackHTTP.request(port: port, path: "/metrics", timeoutSeconds: 30)
   guard response.status == 200 else { throw FixtureError("/metrics answered \(response.status)") }
   return parseExposition(response.text)
 }
@@ -206,7 +207,7 @@ private func scrapeOnce(port: Int, openMetrics: Bool, into tally: ScrapeTally) {
   let headers = openMetrics ? ["Accept": "application/openmetrics-text;version=1.0.0"] : [:]
   let response: LoopbackHTTPResponse
   do {
-    response = try loopbackHTTPGet(port: port, path: "/metrics", headers: headers, timeoutSeconds: 30)
+    response = try LoopbackHTTP.request(port: port, path: "/metrics", headers: headers, timeoutSeconds: 30)
   } catch {
     let what = "\(error)".split(separator: " after ").first.map(String.init) ?? "\(error)"
     tally.state.withLock { $0.errors[what, default: 0] += 1 }

@@ -1,6 +1,7 @@
 import EtcdMetrics
 import Foundation
 import Testing
+import LoopbackTestSupport
 
 #if canImport(Glibc)
   import Glibc

@@ -1,4 +1,5 @@
 import Foundation
+import LoopbackTestSupport
 
 #if canImport(Glibc)
   import Glibc
