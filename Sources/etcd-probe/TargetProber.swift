@@ -18,6 +18,8 @@ actor TargetProber {
   private let timeout: Duration
 
   private var leaseID: Int64?
+  /// Set by `shutdown()`: no lease is granted after it.
+  private var isShutDown = false
   private var leaseKeeper: Task<Void, Never>?
   private var watcher: Task<Void, Never>?
   /// Monotonic arrival times of revisions seen on the watch, waiting for the prober to collect them.
@@ -138,9 +140,14 @@ actor TargetProber {
 
   /// Grants the probe's lease (keys expire with it even if the probe dies) and keeps it alive.
   private func ensureLease() async {
-    guard leaseID == nil else { return }
+    guard leaseID == nil, !isShutDown else { return }
     let ttl = max(Int64(10), Int64((timeout.components.seconds + 1) * 10))
     guard let lease = try? await client.grantLease(ttl: ttl, timeout: timeout) else { return }
+    guard !isShutDown else {
+      // Shut down while the grant was in flight: this lease is nobody's, so it goes now.
+      _ = try? await client.revokeLease(lease.id, timeout: timeout)
+      return
+    }
     leaseID = lease.id
     let client = self.client
     leaseKeeper = Task { [weak self] in
@@ -240,13 +247,36 @@ actor TargetProber {
   // MARK: - Shutdown
 
   /// Stops the watch and the keep-alive, deletes the probe's key and revokes its lease.
+  ///
+  /// The lease is taken before the keep-alive is cancelled: the keeper's exit path clears `leaseID` (so that
+  /// a lost lease is granted anew), and it runs while the delete below is awaited.
   func shutdown() async {
+    isShutDown = true
+    let lease = leaseID
+    leaseID = nil
     watcher?.cancel()
     leaseKeeper?.cancel()
     for (_, waiter) in arrivalWaiters { waiter.resume(returning: nil) }
     arrivalWaiters.removeAll()
-    _ = try? await client.delete(key, timeout: .seconds(2))
-    if let leaseID { _ = try? await client.revokeLease(leaseID, timeout: .seconds(2)) }
+    do {
+      _ = try await client.delete(key, timeout: .seconds(2))
+    } catch {
+      logger.warning(
+        "could not delete the probe's key", metadata: ["endpoint": "\(name)", "error": "\(error)"])
+    }
+    if let lease {
+      do {
+        try await client.revokeLease(lease, timeout: .seconds(2))
+      } catch where error.code == .leaseNotFound {
+        // Expired already: nothing is left behind.
+      } catch {
+        logger.warning(
+          "could not revoke the probe's lease; it expires by itself",
+          metadata: [
+            "endpoint": "\(name)", "lease": "\(String(lease, radix: 16))", "error": "\(error)",
+          ])
+      }
+    }
     await client.close()
   }
 }

@@ -85,6 +85,31 @@ struct ProbeTests {
     }
   }
 
+  /// The probe revokes its leases and deletes its keys when it stops, after `--rounds` and after SIGTERM.
+  @Test(arguments: [true, false])
+  func leavesNoLeaseOrKeyBehind(stopWithSignal: Bool) async throws {
+    try await withEtcd(size: 3) { etcd in
+      let client = try EtcdClient(endpoints: etcd.endpoints)
+      defer { Task { await client.close() } }
+      var arguments = [
+        "--endpoints", etcd.endpoints.joined(separator: ","), "--interval", "200ms", "--timeout", "1s",
+        "--key-prefix", "/leases-test/",
+      ]
+      if !stopWithSignal { arguments += ["--rounds", "3"] }
+      let probe = try EtcdProbeProcess(arguments: arguments)
+      if stopWithSignal {
+        _ = try await probe.waitForScrape { sum($0, "etcd_probe_rounds_total") >= 3 }
+        // While it runs, each target (three members and the cluster) holds a lease.
+        #expect(try await client.leases().count == 4)
+        #expect(probe.stop() == 0, "\(probe.log.suffix(1500))")
+      } else {
+        #expect(try await probe.waitForExit() == 0, "\(probe.log.suffix(1500))")
+      }
+      #expect(try await client.leases() == [], "\(probe.log.suffix(1500))")
+      #expect(try await client.get("/leases-test/", options: .init(range: .prefix)).kvs.isEmpty)
+    }
+  }
+
   @Test func badFlagsExitWithAClearMessage() throws {
     guard let binary = EtcdProbeProcess.binaryPath else {
       Issue.record("etcd-probe is not built")

@@ -56,6 +56,20 @@ final class EtcdProbeProcess {
     throw FixtureError("the probe's metrics did not reach the expected state; log tail:\n\(log.suffix(1500))")
   }
 
+  /// Waits (bounded) for the probe to exit by itself; returns its exit status, or nil if it still runs.
+  func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32? {
+    let deadline = ContinuousClock.now + timeout
+    var status: Int32 = 0
+    while ContinuousClock.now < deadline {
+      if waitpid(pid, &status, WNOHANG) == pid { return (status >> 8) & 0xff }
+      try await Task.sleep(for: .milliseconds(100))
+    }
+    return nil
+  }
+
+  /// The probe's log so far.
+  var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
+
   /// Sends SIGTERM and waits (bounded) for the exit status.
   @discardableResult
   func stop() -> Int32? {
