@@ -47,6 +47,24 @@ struct RegistryTests {
     #expect(registry.collect()[0].metrics.isEmpty)
   }
 
+  @Test("every series with one label value can be removed at once")
+  func removeByLabelValue() {
+    let registry = MetricsRegistry()
+    let family = registry.makeCounterFamily(
+      name: "probes_total", help: "Probes.", labelNames: ["endpoint", "op"])
+    for endpoint in ["a:1", "b:1"] {
+      for op in ["put", "get"] { family.labels(endpoint, op).increment() }
+    }
+    _ = family.labels("put", "a:1")  // the value under another label stays
+    #expect(family.removeAll(whereLabel: "endpoint", is: "a:1") == 2)
+    #expect(family.removeAll(whereLabel: "endpoint", is: "a:1") == 0)
+    #expect(family.removeAll(whereLabel: "instance", is: "b:1") == 0)
+    #expect(
+      registry.collect()[0].metrics.map(\.labelValues) == [["b:1", "get"], ["b:1", "put"], ["put", "a:1"]])
+    #expect(family.removeAll { $0 == ["b:1", "put"] } == 1)
+    #expect(registry.collect()[0].metrics.map(\.labelValues) == [["b:1", "get"], ["put", "a:1"]])
+  }
+
   @Test("collect sorts families by name and series by label values")
   func collectOrder() {
     let registry = MetricsRegistry()

@@ -101,6 +101,33 @@ public final class MetricFamily<Child: AnyObject & Sendable>: Sendable {
     children.withLock { $0.removeValue(forKey: values) != nil }
   }
 
+  /// Removes from future scrapes every series whose label `labelName` has the value `value`, such as every
+  /// series of an endpoint that is gone.
+  ///
+  /// - Parameters:
+  ///   - labelName: One of ``labelNames``; a name the family does not have removes nothing.
+  ///   - value: The label value whose series go.
+  /// - Returns: How many series were removed.
+  @discardableResult
+  public func removeAll(whereLabel labelName: String, is value: String) -> Int {
+    guard let index = labelNames.firstIndex(of: labelName) else { return 0 }
+    return removeAll { $0[index] == value }
+  }
+
+  /// Removes from future scrapes every series whose label values match.
+  ///
+  /// - Parameter matches: Called under the family's lock with each series' label values, in the order
+  ///   of ``labelNames``; it must not use the family.
+  /// - Returns: How many series were removed.
+  @discardableResult
+  public func removeAll(where matches: ([String]) -> Bool) -> Int {
+    children.withLock { children in
+      let before = children.count
+      children = children.filter { !matches($0.key) }
+      return before - children.count
+    }
+  }
+
   /// Removes every series from future scrapes.
   public func removeAll() {
     children.withLock { $0.removeAll() }
