@@ -81,6 +81,14 @@ struct ProbeCommand: AsyncParsableCommand {
   @Option(help: "Stop after this many rounds (0: run until SIGINT or SIGTERM).")
   var rounds = 0
 
+  @Option(
+    help: """
+      Follow the cluster's member list (true) or probe exactly --endpoints (false). When following, every \
+      started member's advertised client URL is probed, new members within two intervals, and removed \
+      members' series leave /metrics.
+      """)
+  var discover = true
+
   mutating func validate() throws {
     guard valueSize >= 0, valueSize <= 1_000_000 else {
       throw ValidationError("--value-size must be between 0 and 1000000")
@@ -99,7 +107,7 @@ struct ProbeCommand: AsyncParsableCommand {
   static func main() async {
     do {
       var command = try parseAsRoot(ProbeEnvironment.arguments())
-      if var probe = command as? Self {
+      if let probe = command as? Self {
         try await probe.run()
       } else {
         try command.run()  // --help, --version and the like
@@ -117,7 +125,7 @@ struct ProbeCommand: AsyncParsableCommand {
     }
     let logger = Logger(label: "etcd-probe")
 
-    var endpoints = endpoints.flatMap { $0.split(separator: ",").map(String.init) }.filter { !$0.isEmpty }
+    var endpoints = try memberEndpoints()
     var local: LocalEtcdServer?
     if endpoints.isEmpty {
       let server = try LocalEtcdServer()
@@ -144,31 +152,32 @@ struct ProbeCommand: AsyncParsableCommand {
     base.interceptors = [interceptor]
     let metrics = ProbeMetrics(registry: registry)
 
-    func client(_ endpoints: [String]) throws -> EtcdClient {
-      var configuration = base
+    let common = base
+    let interval = self.interval.duration
+    @Sendable func client(_ endpoints: [String], autoSync: Bool = false) throws -> EtcdClient {
+      var configuration = common
       configuration.endpoints = endpoints
+      if autoSync { configuration.autoSyncInterval = max(interval, .seconds(30)) }
       do {
         return try EtcdClient(configuration: configuration)
       } catch {
         throw ValidationError(error.message)
       }
     }
-    let memberProbers = try endpoints.map { endpoint in
+    let clusterClient = try client(endpoints, autoSync: discover)
+    let (keyPrefix, valueSize, timeout) = (self.keyPrefix, self.valueSize, self.timeout.duration)
+    let targets = try ProbeTargets(
+      seeds: endpoints.map { (EndpointLabel.of($0) ?? $0, $0) },
+      cluster: TargetProber(
+        name: "cluster", client: clusterClient, isMember: false, metrics: metrics, logger: logger,
+        keyPrefix: keyPrefix, valueSize: valueSize, timeout: timeout),
+      metrics: metrics, logger: logger
+    ) { name, endpoint, isLearner in
       TargetProber(
-        name: endpoint, client: try client([endpoint]), isMember: true, metrics: metrics,
-        logger: logger, keyPrefix: keyPrefix, valueSize: valueSize, timeout: timeout.duration)
+        name: name, client: try client([endpoint]), isMember: true, isLearner: isLearner, metrics: metrics,
+        logger: logger, keyPrefix: keyPrefix, valueSize: valueSize, timeout: timeout)
     }
-    let clusterClient = try client(endpoints)
-    var probers = memberProbers
-    if endpoints.count > 1 {
-      probers.append(
-        TargetProber(
-          name: "cluster", client: clusterClient, isMember: false, metrics: metrics, logger: logger,
-          keyPrefix: keyPrefix, valueSize: valueSize, timeout: timeout.duration))
-    }
-    let checks = ClusterChecks(
-      client: clusterClient, memberEndpoints: endpoints, metrics: metrics, logger: logger,
-      timeout: timeout.duration)
+    let checks = ClusterChecks(client: clusterClient, metrics: metrics, logger: logger, timeout: timeout)
 
     guard let address = ListenAddress(listenAddress) else { throw ValidationError("bad --listen-address") }
     let server = MetricsServer(
@@ -183,8 +192,8 @@ struct ProbeCommand: AsyncParsableCommand {
       metadata: ["address": "\(address.host):\(server.port ?? address.port)", "endpoints": "\(endpoints)"])
 
     let probe = ProbeService(
-      probers: probers, memberProbers: memberProbers, checks: checks, metrics: metrics, logger: logger,
-      interval: interval.duration, hashInterval: hashInterval.duration, rounds: rounds)
+      targets: targets, checks: checks, metrics: metrics, logger: logger, interval: interval,
+      hashInterval: hashInterval.duration, discovers: discover, rounds: rounds)
     let group = ServiceGroup(
       configuration: .init(
         services: [
@@ -196,8 +205,21 @@ struct ProbeCommand: AsyncParsableCommand {
       ))
     try await group.run()
     server.stop()
-    if endpoints.count > 1 { await clusterClient.close() }
     logger.notice("stopped")
+  }
+
+  /// The endpoints of --endpoints, one per member (`http://a:2379` and `a:2379` are one member); empty when
+  /// the flag was not given.
+  ///
+  /// - Throws: `ValidationError` when the flag was given but names no endpoint.
+  private func memberEndpoints() throws -> [String] {
+    let written = endpoints.flatMap { $0.split(separator: ",").map(String.init) }
+      .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    if written.isEmpty && !endpoints.isEmpty {
+      throw ValidationError("--endpoints names no endpoint; leave it out to probe a throwaway local etcd")
+    }
+    var seen: Set<String> = []
+    return written.filter { seen.insert(EndpointLabel.of($0) ?? $0).inserted }
   }
 
   private func tlsConfiguration() throws -> EtcdClient.Configuration.TLS? {
@@ -241,7 +263,7 @@ struct ListenAddress {
 enum ProbeEnvironment {
   static let flags = [
     "endpoints", "dial-timeout", "cacert", "cert", "key", "user", "password-file", "listen-address",
-    "interval", "timeout", "key-prefix", "value-size", "hash-interval", "log-level", "rounds",
+    "interval", "timeout", "key-prefix", "value-size", "hash-interval", "log-level", "rounds", "discover",
   ]
 
   static func arguments() -> [String] {

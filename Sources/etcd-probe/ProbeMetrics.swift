@@ -3,9 +3,11 @@ import EtcdMetrics
 
 /// Every metric the probe exports: names, help texts, labels and buckets in one place.
 ///
-/// Labels stay bounded: `endpoint` is a configured member endpoint or `cluster` (the client over all of them),
-/// `op` is one of `ProbeOperation`, `code`/`reason` come from the gRPC code and etcd's typed error. Keys never
-/// become labels.
+/// Labels stay bounded: `endpoint` is a member's `host:port` (`EndpointLabel`) or `cluster` (the client over
+/// all of them), `op` is one of `Operation`, `code`/`reason` come from the gRPC code and etcd's typed error or
+/// the failed answer check (`AnswerFailure`, with `code="OK"`). Member ids are hex label values on info-style
+/// series, never sample values (a 64-bit id does not survive a float64). Keys never become labels. A member
+/// that leaves the cluster takes its series with it (`removeEndpoint(_:)`).
 final class ProbeMetrics: Sendable {
   /// The probe's operations, as `op` label values.
   enum Operation: String, CaseIterable, Sendable {
@@ -28,7 +30,11 @@ final class ProbeMetrics: Sendable {
   let failures: MetricFamily<Counter>
   let success: MetricFamily<Gauge>
   let isLeader: MetricFamily<Gauge>
-  let leaderID: MetricFamily<Gauge>
+  let leaderInfo: MetricFamily<Gauge>
+  let serializableLag: MetricFamily<Gauge>
+  let compactRevision: MetricFamily<Gauge>
+  let hashCheckOutcomes: MetricFamily<Counter>
+  let hashCheckRetries: Counter
   let raftTerm: MetricFamily<Gauge>
   let raftIndex: MetricFamily<Gauge>
   let raftAppliedIndex: MetricFamily<Gauge>
@@ -68,9 +74,26 @@ final class ProbeMetrics: Sendable {
     isLeader = registry.makeGaugeFamily(
       name: "etcd_probe_endpoint_is_leader", help: "Whether the member is the raft leader.",
       labelNames: ["endpoint"])
-    leaderID = registry.makeGaugeFamily(
-      name: "etcd_probe_endpoint_leader_id", help: "The member id of the leader as the member sees it.",
+    leaderInfo = registry.makeGaugeFamily(
+      name: "etcd_probe_endpoint_leader_info",
+      help: "The leader as the member sees it, as a hex member id label; always 1, absent while it sees none.",
+      labelNames: ["endpoint", "leader_id"])
+    serializableLag = registry.makeGaugeFamily(
+      name: "etcd_probe_serializable_lag_revisions",
+      help: "Revisions between the probe's latest put and the revision a serializable read was answered from.",
       labelNames: ["endpoint"])
+    compactRevision = registry.makeGaugeFamily(
+      name: "etcd_probe_endpoint_compact_revision",
+      help: "The member's compact revision, as its last HashKV answer reported it.",
+      labelNames: ["endpoint"])
+    hashCheckOutcomes = registry.makeCounterFamily(
+      name: "etcd_probe_hash_check_outcomes_total",
+      help: "Consistency checks by outcome: agreed, mismatch (confirmed at equal revision and compact revision), "
+        + "not_comparable (compactions kept members apart through every retry) or error (a member did not answer).",
+      labelNames: ["outcome"])
+    hashCheckRetries = registry.makeCounter(
+      name: "etcd_probe_hash_check_retries_total",
+      help: "HashKV rounds asked again at a fresh revision because members reported different compact revisions.")
     raftTerm = registry.makeGaugeFamily(
       name: "etcd_probe_endpoint_raft_term", help: "The member's raft term.", labelNames: ["endpoint"])
     raftIndex = registry.makeGaugeFamily(
@@ -89,15 +112,16 @@ final class ProbeMetrics: Sendable {
       name: "etcd_probe_endpoint_alarm", help: "Alarms raised on the member (1 when raised).",
       labelNames: ["endpoint", "alarm"])
     info = registry.makeGaugeFamily(
-      name: "etcd_probe_endpoint_info", help: "The member's version and id; always 1.",
-      labelNames: ["endpoint", "version", "member_id"])
+      name: "etcd_probe_endpoint_info", help: "The member's version, hex member id and whether it is a learner; always 1.",
+      labelNames: ["endpoint", "version", "member_id", "learner"])
     leaderChanges = registry.makeCounter(
       name: "etcd_probe_leader_changes_total", help: "Leader changes the probe has seen.")
     clusterMembers = registry.makeGauge(
       name: "etcd_probe_cluster_members", help: "Members in the cluster's member list.")
     hashMismatch = registry.makeGaugeFamily(
       name: "etcd_probe_hash_mismatch",
-      help: "Whether the member's HashKV differs from the majority's at the same revision (1) or not (0).",
+      help: "Whether the member's HashKV differs from the others' at the same revision and compact revision (1) "
+        + "or not (0): set only on a confirmed mismatch.",
       labelNames: ["endpoint"])
     hashChecks = registry.makeCounter(
       name: "etcd_probe_hash_checks_total", help: "Consistency checks (HashKV of every member) run.")
@@ -120,14 +144,50 @@ final class ProbeMetrics: Sendable {
   }
 
   /// Records one operation's outcome.
-  func record(endpoint: String, op: Operation, duration: Duration, error: EtcdError?) {
+  func record(endpoint: String, op: Operation, duration: Duration, failure: OperationFailure?) {
     attempts.labels(endpoint, op.rawValue).increment()
-    if let error {
-      failures.labels(endpoint, op.rawValue, error.status.code.goName, error.code.name).increment()
+    if let failure {
+      failures.labels(endpoint, op.rawValue, failure.code, failure.reason).increment()
       success.labels(endpoint, op.rawValue).set(0)
     } else {
       self.duration.labels(endpoint, op.rawValue).observe(duration)
       success.labels(endpoint, op.rawValue).set(1)
     }
+  }
+
+  /// Records one operation's outcome from a call's error (nil when it succeeded).
+  func record(endpoint: String, op: Operation, duration: Duration, error: (any Error)?) {
+    let failure = error.map { error in
+      (error as? EtcdError).map(OperationFailure.init)
+        ?? OperationFailure(code: "Unknown", reason: EtcdError.Code.rpcFailed.name, message: "\(error)")
+    }
+    record(endpoint: endpoint, op: op, duration: duration, failure: failure)
+  }
+
+  /// Removes the series of one operation of an endpoint (a learner serves no writes).
+  func removeOperation(endpoint: String, op: Operation) {
+    let matches = { (values: [String]) in values[0] == endpoint && values[1] == op.rawValue }
+    attempts.removeAll(where: matches)
+    failures.removeAll(where: matches)
+    duration.removeAll(where: matches)
+    success.removeAll(where: matches)
+  }
+
+  /// Removes every series of an endpoint: the member left the cluster, and its series must not stay at their
+  /// last value.
+  func removeEndpoint(_ endpoint: String) {
+    for family in endpointFamilies { family(endpoint) }
+  }
+
+  private var endpointFamilies: [(String) -> Void] {
+    let histograms = [duration, watchDelay]
+    let counters = [attempts, failures, watchResumes, watchCompactions, watchClusterChanges]
+    let gauges = [
+      success, isLeader, leaderInfo, raftTerm, raftIndex, raftAppliedIndex, dbSize, dbSizeInUse, alarm, info,
+      hashMismatch, watchProgressLag, serializableLag, compactRevision,
+    ]
+    return histograms.map { family in { family.removeAll(whereLabel: "endpoint", is: $0) } }
+      + counters.map { family in { family.removeAll(whereLabel: "endpoint", is: $0) } }
+      + gauges.map { family in { family.removeAll(whereLabel: "endpoint", is: $0) } }
   }
 }

@@ -12,21 +12,35 @@ import LoopbackTestSupport
 struct ProbeTests {
   @Test func probesEveryMemberAndTheClusterAndSurvivesAKilledMember() async throws {
     try await withEtcd(size: 3) { etcd in
+      // One member written with its scheme, one with a trailing slash: every member is labelled host:port.
+      let written = [
+        "http://" + etcd.endpoints[0], etcd.endpoints[1], "http://" + etcd.endpoints[2] + "/", etcd.endpoints[1],
+      ]
       let probe = try EtcdProbeProcess(arguments: [
-        "--endpoints", etcd.endpoints.joined(separator: ","), "--interval", "300ms", "--timeout", "1s",
+        "--endpoints", written.joined(separator: ","), "--interval", "300ms", "--timeout", "1s",
         "--hash-interval", "2s", "--log-level", "debug",
       ])
       let first = try await probe.waitForScrape { samples in
-        sum(samples, "etcd_probe_rounds_total") >= 3 && sum(samples, "etcd_probe_hash_checks_total") >= 1
+        sum(samples, "etcd_probe_rounds_total") >= 3
+          && sum(samples, "etcd_probe_hash_check_outcomes_total", containing: ["outcome=\"agreed\""]) >= 1
       }
       for endpoint in etcd.endpoints + ["cluster"] {
         for op in ["put", "get", "get_serializable", "delete", "watch"] {
           #expect(first["etcd_probe_success{endpoint=\"\(endpoint)\",op=\"\(op)\"}"] == 1, "\(endpoint) \(op)")
         }
+        #expect(first["etcd_probe_serializable_lag_revisions{endpoint=\"\(endpoint)\"}"] != nil, "\(endpoint)")
       }
+      #expect(Set(first.keys.filter { $0.hasPrefix("etcd_probe_attempts_total{") }.map(label("endpoint"))) == Set(etcd.endpoints + ["cluster"]))
+      // Every answer was checked and right: no failure of a call that returned OK.
+      #expect(sum(first, "etcd_probe_failures_total", containing: ["code=\"OK\""]) == 0)
       #expect(first["etcd_probe_cluster_members"] == 3)
       #expect(sum(first, "etcd_probe_endpoint_is_leader") == 1)
       #expect(sum(first, "etcd_probe_hash_mismatch") == 0)
+      #expect(sum(first, "etcd_probe_hash_check_outcomes_total", containing: ["outcome=\"mismatch\""]) == 0)
+      // The leader's id is a hex label, the same on every member's leader series and one member's info series.
+      let leaderIDs = Set(first.keys.filter { $0.hasPrefix("etcd_probe_endpoint_leader_info{") }.map(label("leader_id")))
+      let memberIDs = Set(first.keys.filter { $0.hasPrefix("etcd_probe_endpoint_info{") }.map(label("member_id")))
+      #expect(leaderIDs.count == 1 && memberIDs.count == 3 && leaderIDs.isSubset(of: memberIDs), "\(leaderIDs) \(memberIDs)")
       #expect(sum(first, "etcd_probe_watch_delay_seconds_count") > 0)
       #expect(sum(first, "grpc_client_handled_total", containing: ["grpc_method=\"Put\""]) > 0)
 
@@ -119,6 +133,8 @@ struct ProbeTests {
     #expect(help.status == 0)
     #expect(help.output.contains("--endpoints") && help.output.contains("ETCD_PROBE_"))
     for (arguments, message) in [
+      (["--endpoints", ""], "names no endpoint"),
+      (["--endpoints", " , "], "names no endpoint"),
       (["--interval", "soon"], "interval"),
       (["--value-size", "-5"], "value-size"),
       (["--endpoints", "https//broken:x"], "invalid endpoint"),
@@ -141,5 +157,13 @@ struct ProbeTests {
     }
     #expect(samples["etcd_probe_success{endpoint=\"127.0.0.1:\(port)\",op=\"put\"}"] == 0)
     #expect(probe.stop() == 0)
+  }
+}
+
+/// The value of label `name` in a series key such as `family{a="1",b="2"}`.
+func label(_ name: String) -> (String) -> String {
+  { series in
+    guard let start = series.range(of: "\(name)=\"") else { return "" }
+    return String(series[start.upperBound...].prefix { $0 != "\"" })
   }
 }
