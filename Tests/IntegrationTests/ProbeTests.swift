@@ -73,6 +73,12 @@ struct ProbeTests {
           && samples["etcd_probe_success{endpoint=\"\(victim.endpoint)\",op=\"watch\"}"] == 1
       }
       #expect(probe.stop() == 0)
+      // The outage shows in the log once at warning as it starts and once at info as it ends, not per call.
+      let putLines = probe.log.split(separator: "\n").filter {
+        $0.contains("endpoint=\(victim.endpoint) ") && $0.contains("op=put ")
+      }
+      #expect(putLines.filter { $0.contains("warning") && $0.contains("probe failing") }.count == 1, "\(putLines)")
+      #expect(putLines.filter { $0.contains("info") && $0.contains("probe succeeding again") }.count == 1, "\(putLines)")
     }
   }
 
@@ -96,6 +102,74 @@ struct ProbeTests {
         #expect(failuresOf(after, other.endpoint) == failuresOf(before, other.endpoint), "\(other.endpoint)")
       }
       probe.stop()
+    }
+  }
+
+  /// With discovery on, the probe follows the member list: a member added as a learner is probed for what a
+  /// learner serves and labelled as one, then as a voter once promoted; a removed member's series leave.
+  @Test func followsMembersAddedPromotedAndRemoved() async throws {
+    try await withEtcd(size: 3) { etcd in
+      let client = try EtcdClient(endpoints: Array(etcd.endpoints.prefix(2)))
+      defer { Task { await client.close() } }
+      let probe = try EtcdProbeProcess(arguments: [
+        "--endpoints", etcd.endpoints.joined(separator: ","), "--interval", "300ms", "--timeout", "1s",
+      ])
+      _ = try await probe.waitForScrape { sum($0, "etcd_probe_rounds_total") >= 2 }
+
+      // A new member, as a learner.
+      let added = try etcd.newMember()
+      // etcd refuses reconfiguration until every member has been connected for a while (bounded retry).
+      let addDeadline = ContinuousClock.now + .seconds(15)
+      var learner: Member
+      while true {
+        do {
+          learner = try await client.addMember(peerURLs: [added.peerURL], isLearner: true).member
+          break
+        } catch let error as EtcdError where error.code == .unhealthy && ContinuousClock.now < addDeadline {
+          try await Task.sleep(for: .milliseconds(200))
+        }
+      }
+      try await etcd.join(added)
+      let asLearner = try await probe.waitForScrape { samples in
+        samples["etcd_probe_success{endpoint=\"\(added.endpoint)\",op=\"get_serializable\"}"] == 1
+          && samples["etcd_probe_success{endpoint=\"\(added.endpoint)\",op=\"status\"}"] == 1
+      }
+      #expect(sum(asLearner, "etcd_probe_endpoint_info", containing: ["endpoint=\"\(added.endpoint)\"", "learner=\"true\""]) == 1)
+      #expect(asLearner["etcd_probe_success{endpoint=\"\(added.endpoint)\",op=\"put\"}"] == nil)
+      #expect(sum(asLearner, "etcd_probe_failures_total", containing: ["endpoint=\"\(added.endpoint)\""]) == 0)
+
+      // Promoted once it has caught up (bounded: etcd refuses while the learner lags).
+      let deadline = ContinuousClock.now + .seconds(20)
+      while true {
+        do {
+          _ = try await client.promoteMember(id: learner.id)
+          break
+        } catch let error as EtcdError where error.code == .learnerNotReady && ContinuousClock.now < deadline {
+          try await Task.sleep(for: .milliseconds(200))
+        }
+      }
+      let promoted = try await probe.waitForScrape { samples in
+        samples["etcd_probe_success{endpoint=\"\(added.endpoint)\",op=\"put\"}"] == 1
+          && samples["etcd_probe_success{endpoint=\"\(added.endpoint)\",op=\"watch\"}"] == 1
+      }
+      #expect(sum(promoted, "etcd_probe_endpoint_info", containing: ["endpoint=\"\(added.endpoint)\"", "learner=\"false\""]) == 1)
+      #expect(sum(promoted, "etcd_probe_endpoint_info", containing: ["endpoint=\"\(added.endpoint)\"", "learner=\"true\""]) == 0)
+
+      // A member removed: its series leave /metrics; the others carry on.
+      let leaving = etcd.members[2]
+      let list = try await client.memberList().members
+      let leavingID = try #require(list.first { $0.peerURLs.contains(leaving.peerURL) }?.id)
+      _ = try await client.removeMember(id: leavingID)
+      let after = try await probe.waitForScrape { samples in
+        !samples.keys.contains { $0.hasPrefix("etcd_probe_") && $0.contains("endpoint=\"\(leaving.endpoint)\"") }
+          && samples["etcd_probe_cluster_members"] == 3
+      }
+      for endpoint in [etcd.endpoints[0], etcd.endpoints[1], added.endpoint, "cluster"] {
+        #expect(after["etcd_probe_success{endpoint=\"\(endpoint)\",op=\"put\"}"] == 1, "\(endpoint)")
+      }
+      #expect(probe.log.contains("probing a new member") && probe.log.contains("member left the cluster"))
+      #expect(probe.stop() == 0)
+      #expect(try await client.leases() == [], "\(probe.log.suffix(1500))")
     }
   }
 

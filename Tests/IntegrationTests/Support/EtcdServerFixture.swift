@@ -98,6 +98,8 @@ final class EtcdTestCluster: Sendable {
   }
 
   let members: [Member]
+  /// Members added while the cluster runs (`newMember()`), stopped with the others.
+  private let joined = Mutex<[Member]>([])
   private let binary: String
   private let root: String
   private let extraArguments: [String]
@@ -204,14 +206,40 @@ final class EtcdTestCluster: Sendable {
     throw FixtureError("etcd member \(member.name) did not become healthy; log tail:\n\(log.suffix(2000))")
   }
 
+  /// A member the cluster does not have yet: free ports and a data directory. Add it with MemberAdd (its
+  /// `peerURL`), then start it with `join(_:)`.
+  func newMember() throws -> Member {
+    let index = members.count + joined.withLock { $0.count }
+    let directory = root + "/m\(index)"
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    let member = Member(
+      name: "m\(index)", clientPort: try freeLoopbackPort(), peerPort: try freeLoopbackPort(),
+      dataDirectory: directory, clientScheme: members[0].clientScheme)
+    joined.withLock { $0.append(member) }
+    return member
+  }
+
+  /// Starts a member added with MemberAdd, and waits until it serves. The initial cluster is every member
+  /// of the fixture that runs, and the new one.
+  func join(_ member: Member) async throws {
+    let running = (members + joined.withLock { $0 }).filter { $0.pid != nil || $0 === member }
+    try member.start(
+      binary: binary,
+      initialCluster: running.map { "\($0.name)=\($0.peerURL)" }.joined(separator: ","),
+      clusterState: "existing",
+      extra: extraArguments
+    )
+    try await waitUntilServing(member)
+  }
+
   /// Stops every member and removes the data.
   func stop() {
-    for member in members { member.stop() }
+    for member in members + joined.withLock({ $0 }) { member.stop() }
     try? FileManager.default.removeItem(atPath: root)
   }
 
   deinit {
-    for member in members { member.stop() }
+    for member in members + joined.withLock({ $0 }) { member.stop() }
     try? FileManager.default.removeItem(atPath: root)
   }
 }
