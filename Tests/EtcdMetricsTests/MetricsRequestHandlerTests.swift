@@ -36,6 +36,31 @@ struct MetricsRequestHandlerTests {
     #expect(response.header("Content-Type") == contentType)
   }
 
+  @Test("extra pages get their query, answer GET and HEAD only, and never shadow /metrics")
+  func pages() {
+    let handler = makeHandler { configuration in
+      configuration.pages = [
+        .init(path: "/readyz") { query in
+          query["verbose"] != nil
+            ? .init(status: 503, body: "[-]round failed\n") : .init(status: 503, body: "not ready\n")
+        },
+        .init(path: "/metrics") { _ in .init(body: "shadowed\n") },
+      ]
+    }
+    let plain = handler.handle(ExporterRequest(method: "GET", path: "/readyz"))
+    #expect(plain.status == 503)
+    #expect(plain.body == Array("not ready\n".utf8))
+    #expect(plain.header("Content-Type") == "text/plain; charset=utf-8")
+    #expect(plain.header("Cache-Control") == "no-store")
+    let verbose = handler.handle(ExporterRequest(method: "GET", path: "/readyz", query: ["verbose": ""]))
+    #expect(verbose.body == Array("[-]round failed\n".utf8))
+    let head = handler.handle(ExporterRequest(method: "HEAD", path: "/readyz"))
+    #expect(head.status == 503 && head.body.isEmpty)
+    #expect(handler.handle(ExporterRequest(method: "POST", path: "/readyz")).status == 405)
+    #expect(handler.handle(ExporterRequest(method: "GET", path: "/readyz/")).status == 404)
+    #expect(handler.handle(ExporterRequest(method: "GET", path: "/metrics")).body != Array("shadowed\n".utf8))
+  }
+
   @Test("custom paths and gzip switched off")
   func configuration() throws {
     let handler = makeHandler {

@@ -20,6 +20,24 @@ struct MetricsServerTests {
     return (server, port)
   }
 
+  @Test("a page gets the query arguments libmicrohttpd decoded")
+  func pageQuery() throws {
+    var configuration = MetricsServer.Configuration(host: "127.0.0.1", port: 0)
+    configuration.pages = [
+      .init(path: "/status") { query in
+        .init(body: query.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ";"))
+      }
+    ]
+    let server = MetricsServer(registry: MetricsRegistry(), configuration: configuration)
+    try server.start()
+    defer { server.stop() }
+    let port = try #require(server.port)
+    let response = try LoopbackHTTP.request(port: port, path: "/status?verbose&target=127.0.0.1%3A2379")
+    #expect(response.status == 200)
+    #expect(response.body.text == "target=127.0.0.1:2379;verbose=")
+    #expect(try LoopbackHTTP.request(port: port, path: "/status").body.text == "")
+  }
+
   @Test("GET /metrics serves text 0.0.4 by default")
   func metricsText() throws {
     let registry = ExpositionFixtures.populatedRegistry()

@@ -10,6 +10,8 @@ struct ExporterRequest: Sendable, Equatable {
   var accept: String? = nil
   /// The `Accept-Encoding` header, if present.
   var acceptEncoding: String? = nil
+  /// The query arguments (`?verbose&target=a` gives `["verbose": "", "target": "a"]`).
+  var query: [String: String] = [:]
 }
 
 /// A complete HTTP response.
@@ -74,7 +76,18 @@ final class MetricsRequestHandler: Sendable {
       guard isRead else { return Self.methodNotAllowed }
       return ExporterResponse(status: 200, text: "ok\n")
     default:
-      return ExporterResponse(status: 404, text: "404 page not found\n")
+      guard let page = configuration.pages.first(where: { $0.path == request.path }) else {
+        return ExporterResponse(status: 404, text: "404 page not found\n")
+      }
+      guard isRead else { return Self.methodNotAllowed }
+      let response = page.render(request.query)
+      return ExporterResponse(
+        status: response.status,
+        headers: [
+          ExporterHeader(name: "Content-Type", value: response.contentType),
+          ExporterHeader(name: "Cache-Control", value: "no-store"),
+        ],
+        body: request.method == "HEAD" ? [] : Array(response.body.utf8))
     }
   }
 

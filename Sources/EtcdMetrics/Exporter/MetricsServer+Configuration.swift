@@ -26,6 +26,9 @@ extension MetricsServer {
     public var maxConnections: Int = 64
     /// How long an idle connection is kept open. Default: 30 seconds.
     public var connectionTimeout: Duration = .seconds(30)
+    /// Further pages served for `GET` and `HEAD`, such as a readiness check. A page on the metrics or
+    /// health path is never reached. Default: none.
+    public var pages: [Page] = []
     /// Whether to gzip the metrics when the scrape's `Accept-Encoding` allows it. Default: true.
     public var enableGzip: Bool = true
     /// Whether to register and record the `promhttp_metric_handler_*` metrics in the served

@@ -38,6 +38,8 @@ extension MHD_OptionItem {
 extension MHD_ValueKind {
   /// Request header fields.
   static let header = MHD_ValueKind.HEADER_KIND
+  /// Query-string arguments.
+  static let getArgument = MHD_ValueKind.GET_ARGUMENT_KIND
 }
 
 extension MHD_ResponseMemoryMode {

@@ -107,6 +107,12 @@ final class RequestDispatcher: Sendable {
   }
 }
 
+/// The query arguments of one request, filled by libmicrohttpd's iterator on the calling thread: never
+/// shared between threads.
+private final class QueryArguments {
+  var values: [String: String] = [:]
+}
+
 /// The C callbacks. A nonisolated type in the library, so they are never inferred `@MainActor`
 /// (libmicrohttpd calls them on its own threads).
 enum MicroHTTPDCallbacks {
@@ -125,8 +131,26 @@ enum MicroHTTPDCallbacks {
       method: method.map { String(cString: $0) } ?? "",
       path: url.map { String(cString: $0) } ?? "/",
       accept: header(connection, "Accept"),
-      acceptEncoding: header(connection, "Accept-Encoding"))
+      acceptEncoding: header(connection, "Accept-Encoding"),
+      query: arguments(connection))
     return send(dispatcher.handler(request), on: connection)
+  }
+
+  /// The query arguments, decoded by libmicrohttpd; an argument without `=` has an empty value.
+  private static func arguments(_ connection: OpaquePointer) -> [String: String] {
+    let collected = QueryArguments()
+    let context = Unmanaged.passUnretained(collected).toOpaque()
+    withExtendedLifetime(collected) {
+      _ = MHD_get_connection_values(
+        connection, .getArgument,
+        { context, _, key, value in
+          guard let context, let key else { return .YES }
+          let collected = Unmanaged<QueryArguments>.fromOpaque(context).takeUnretainedValue()
+          collected.values[String(cString: key)] = value.map { String(cString: $0) } ?? ""
+          return .YES
+        }, context)
+    }
+    return collected.values
   }
 
   private static func header(_ connection: OpaquePointer, _ name: String) -> String? {
