@@ -74,7 +74,10 @@ actor ClusterChecks {
   ///
   /// `etcd_probe_hash_mismatch` goes to 1 only for a member in a confirmed mismatch and back to 0 when the
   /// member agrees again; a member that could not be compared keeps its value.
-  func checkHashes(members: [MemberTarget]) async {
+  ///
+  /// - Returns: The outcome and the members behind it, for the status page.
+  @discardableResult
+  func checkHashes(members: [MemberTarget]) async -> String {
     metrics.hashChecks.increment()
     for member in members where hashSeries.insert(member.name).inserted {
       metrics.hashMismatch.labels(member.name).set(0)
@@ -104,6 +107,14 @@ actor ClusterChecks {
     case .agreed, .error:
       break
     }
+    var summary = "\(verdict.outcome.rawValue) after \(attempts) attempt\(attempts == 1 ? "" : "s")"
+    for (label, names) in [
+      ("agreeing", verdict.agreeing), ("disagreeing", verdict.disagreeing),
+      ("not comparable", verdict.notComparable), ("failed", verdict.failed),
+    ] where !names.isEmpty {
+      summary += "; \(label): \(names.sorted().joined(separator: ", "))"
+    }
+    return summary
   }
 
   /// Drops the series of a member that left the cluster.

@@ -19,8 +19,14 @@ struct ProbeCommand: AsyncParsableCommand {
       that endpoint; read it linearizably and serializably; delete it; and read the member's status. Every \
       --hash-interval, compare every member's HashKV at one revision.
 
-      Unreachable endpoints do not stop the probe: their failures are counted with their code, and probing \
-      resumes when they return. Bad flags exit with status 64.
+      Every answer is checked, not only that the call returned: a read must return the value just written at \
+      its revision, the watch must deliver that put in order, the delete must delete one key. With --discover \
+      (the default) the members probed follow the cluster's member list.
+
+      Unreachable endpoints do not stop the probe: their failures are counted with their code, logged once \
+      when they start and once when they end, and probing resumes when they return. /readyz answers 503 \
+      while no round has completed recently (?verbose says why); /status lists the last rounds' results \
+      with their errors (?target=host:port for one member). Bad flags exit with status 64.
 
       With no --endpoints, starts a throwaway local etcd (the `etcd` on PATH) in a temporary directory, probes \
       it, and removes it on exit.
@@ -57,7 +63,7 @@ struct ProbeCommand: AsyncParsableCommand {
   @Option(help: "File holding the password of --user.")
   var passwordFile: String?
 
-  @Option(help: "Address to serve /metrics and /healthz on (host:port).")
+  @Option(help: "Address to serve /metrics, /healthz, /readyz and /status on (host:port).")
   var listenAddress = "0.0.0.0:9379"
 
   @Option(help: "Time between probe rounds.")
@@ -180,8 +186,10 @@ struct ProbeCommand: AsyncParsableCommand {
     let checks = ClusterChecks(client: clusterClient, metrics: metrics, logger: logger, timeout: timeout)
 
     guard let address = ListenAddress(listenAddress) else { throw ValidationError("bad --listen-address") }
-    let server = MetricsServer(
-      registry: registry, configuration: .init(host: address.host, port: address.port))
+    let board = ProbeStatusBoard(interval: interval, timeout: timeout)
+    var serverConfiguration = MetricsServer.Configuration(host: address.host, port: address.port)
+    serverConfiguration.pages = board.pages
+    let server = MetricsServer(registry: registry, configuration: serverConfiguration)
     do {
       try server.start()
     } catch {
@@ -192,7 +200,7 @@ struct ProbeCommand: AsyncParsableCommand {
       metadata: ["address": "\(address.host):\(server.port ?? address.port)", "endpoints": "\(endpoints)"])
 
     let probe = ProbeService(
-      targets: targets, checks: checks, metrics: metrics, logger: logger, interval: interval,
+      targets: targets, checks: checks, metrics: metrics, board: board, logger: logger, interval: interval,
       hashInterval: hashInterval.duration, discovers: discover, rounds: rounds)
     let group = ServiceGroup(
       configuration: .init(

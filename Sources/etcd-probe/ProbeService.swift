@@ -1,3 +1,4 @@
+import Foundation
 import EtcdClient
 import EtcdMetrics
 import Logging
@@ -9,6 +10,7 @@ struct ProbeService: Service {
   let targets: ProbeTargets
   let checks: ClusterChecks
   let metrics: ProbeMetrics
+  let board: ProbeStatusBoard
   let logger: Logger
   let interval: Duration
   let hashInterval: Duration
@@ -30,32 +32,47 @@ struct ProbeService: Service {
     while !Task.isCancelled && (rounds == 0 || completed < rounds) {
       let due = schedule.take(now: ContinuousClock.now - start)
       if due.round {
-        await runRound(hashCheck: due.hashCheck)
         completed += 1
+        await runRound(number: completed, hashCheck: due.hashCheck)
         if rounds != 0 && completed >= rounds { break }
       }
       try? await Task.sleep(for: schedule.delay(now: ContinuousClock.now - start))
     }
   }
 
-  private func runRound(hashCheck: Bool) async {
+  private func runRound(number: Int, hashCheck: Bool) async {
+    let started = ContinuousClock.now
     let probers = await targets.all
-    await withTaskGroup(of: Void.self) { group in
-      for prober in probers { group.addTask { await prober.runRound() } }
+    let results = await withTaskGroup(of: (Int, RoundRecord.Target).self) { group in
+      for (index, prober) in probers.enumerated() {
+        group.addTask {
+          let results = await prober.runRound()
+          let ordered = ProbeMetrics.Operation.allCases.compactMap { op in results[op].map { (op, $0) } }
+          return (index, RoundRecord.Target(name: prober.name, results: ordered))
+        }
+      }
+      var targets: [(Int, RoundRecord.Target)] = []
+      for await target in group { targets.append(target) }
+      return targets.sorted { $0.0 < $1.0 }.map(\.1)
     }
     var statuses: [String: StatusResponse] = [:]
     for prober in await targets.memberProbers {
       if let status = await prober.lastStatus { statuses[prober.name] = status }
     }
     let members = await checks.run(statuses: statuses)
+    var hashSummary: String?
     if hashCheck {
       let hashTargets = await targets.hashTargets()
-      if hashTargets.count > 1 { await checks.checkHashes(members: hashTargets) }
+      if hashTargets.count > 1 { hashSummary = await checks.checkHashes(members: hashTargets) }
     }
     if discovers, let members, !Task.isCancelled {
       for name in await targets.follow(members) { await checks.forget(member: name) }
     }
     metrics.rounds.increment()
+    board.completed(
+      RoundRecord(
+        number: number, ended: Date(), duration: ContinuousClock.now - started, targets: results,
+        hashCheck: hashSummary))
   }
 }
 

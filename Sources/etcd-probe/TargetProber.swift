@@ -47,8 +47,8 @@ actor TargetProber {
   /// The label values of the member's info and leader series, to remove them when they change.
   private var infoLabels: [String]?
   private var leaderLabels: [String]?
-  /// Every operation's latest result, for the status page.
-  private(set) var latestResults: [ProbeMetrics.Operation: OperationResult] = [:]
+  /// The results of the round under way, for the status page.
+  private var roundResults: [ProbeMetrics.Operation: OperationResult] = [:]
 
   /// How the wait for the probe's put on the watch ended.
   enum WatchArrival: Sendable {
@@ -97,7 +97,6 @@ actor TargetProber {
     // What a learner does not serve is no longer probed: its series go, rather than stay at their last value.
     for op in [ProbeMetrics.Operation.put, .get, .delete, .watch] where learner {
       metrics.removeOperation(endpoint: name, op: op)
-      latestResults[op] = nil
     }
     if let lastStatus { record(lastStatus) }
   }
@@ -105,7 +104,11 @@ actor TargetProber {
   // MARK: - A round
 
   /// Runs one round of operations; every operation is bounded by the probe's timeout.
-  func runRound() async {
+  ///
+  /// - Returns: Each operation's result in this round.
+  func runRound() async -> [ProbeMetrics.Operation: OperationResult] {
+    roundResults = [:]
+    defer { roundResults = [:] }
     if isLearner {
       await runLearnerRound()
     } else {
@@ -116,6 +119,7 @@ actor TargetProber {
       metrics.watchResumes.labels(name).increment(by: UInt64(resumptions - lastResumptions))
       lastResumptions = resumptions
     }
+    return roundResults
   }
 
   private func runVoterRound() async {
@@ -284,13 +288,15 @@ actor TargetProber {
   /// failing.
   private func record(_ op: ProbeMetrics.Operation, duration: Duration, failure: OperationFailure?) {
     metrics.record(endpoint: name, op: op, duration: duration, failure: failure)
-    latestResults[op] = OperationResult(at: Date(), duration: duration, failure: failure)
-    switch health.record(op, failure: failure) {
+    roundResults[op] = OperationResult(at: Date(), duration: duration, failure: failure)
+    let transition = health.record(op, failure: failure)
+    switch transition {
     case nil:
       break
     case .startedFailing(let failure), .failingDifferently(let failure):
+      let started = if case .startedFailing = transition { true } else { false }
       logger.warning(
-        "probe failing",
+        started ? "probe failing" : "probe still failing, for another reason",
         metadata: [
           "endpoint": "\(name)", "op": "\(op.rawValue)", "code": "\(failure.code)", "reason": "\(failure.reason)",
           "error": "\(failure.message)",

@@ -66,6 +66,14 @@ struct ProbeTests {
       }
       #expect(down["etcd_probe_success{endpoint=\"\(victim.endpoint)\",op=\"put\"}"] == 0)
 
+      // The probe itself is ready (its rounds complete), and its status page says why the member fails.
+      let ready = try probe.get("/readyz?verbose")
+      #expect(ready.status == 200 && ready.body.contains("[+]round ok"), "\(ready)")
+      let status = try probe.get("/status?target=\(victim.endpoint)")
+      #expect(status.status == 200)
+      #expect(status.body.contains("put               FAILED") && status.body.contains("Unavailable"), "\(status.body)")
+      #expect(!status.body.contains(etcd.endpoints[0]), "\(status.body)")
+
       // Restart it: it succeeds again.
       try await etcd.restart(victim)
       _ = try await probe.waitForScrape(timeout: .seconds(45)) { samples in

@@ -38,6 +38,12 @@ final class EtcdProbeProcess {
     return result.output
   }
 
+  /// GETs `path` (with its query) from the probe's server: the status code and body.
+  func get(_ path: String) throws -> (status: Int, body: String) {
+    let response = try LoopbackHTTP.request(port: port, path: path)
+    return (response.status, String(decoding: response.body, as: UTF8.self))
+  }
+
   /// Waits (bounded) until a scrape satisfies `condition`; returns the last scrape.
   func waitForScrape(
     timeout: Duration = .seconds(30),
