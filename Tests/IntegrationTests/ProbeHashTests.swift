@@ -99,6 +99,8 @@ struct ProbeHashTests {
       #expect(sum(end, "etcd_probe_hash_mismatch{") == 0)
       #expect(outcome("agreed") >= 3)
       #expect(sum(end, "etcd_probe_hash_check_outcomes_total") >= 10)
+      // Under the same load every answer the probe checked was right: no call returned OK with a wrong answer.
+      #expect(sum(end, "etcd_probe_failures_total", containing: ["code=\"OK\""]) == 0)
       for member in etcd.members {
         #expect(end["etcd_probe_hash_mismatch{endpoint=\"\(member.endpoint)\"}"] == 0, "\(member.endpoint)")
         let compacted = end["etcd_probe_endpoint_compact_revision{endpoint=\"\(member.endpoint)\"}"] ?? 0
