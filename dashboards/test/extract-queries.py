@@ -53,8 +53,12 @@ ALL = ".*"
 
 
 def substitute(expr):
-    """Replaces Grafana's variables ($x, ${x}, ${x:format}, [[x]]) as an "All" selection sends them."""
+    """Replaces Grafana's variables ($x, ${x}, ${x:format}, [[x]]) as an "All" selection sends them.
+
+    A number (`$1` in label_replace's replacement) is no variable: Grafana leaves it, and so does this."""
     def value(name):
+        if name.isdigit():
+            return "$" + name
         return VARIABLE_VALUES.get(name, ALL)
 
     expr = re.sub(r"\$\{(\w+)(?::[^}]*)?\}", lambda m: value(m.group(1)), expr)
