@@ -8,7 +8,16 @@ bash scripts/install-deps.sh
 bash scripts/generate-protos.sh --check
 swift build --build-tests
 # Suites start their own etcd clusters; on small machines running them one at a time keeps timings honest.
+# Every test runs against Debian's etcd 3.4, then the integration suite again against etcd 3.5.1
+# (.etcd/3.5.1, from scripts/install-etcd-3.5.sh), which comes first on PATH for that pass: etcd, etcdctl.
+echo "== every test, against $(etcd --version | head -1)"
 swift test --skip-build --no-parallel
+if [ -x .etcd/3.5.1/etcd ]; then
+  echo "== the integration tests, against $(.etcd/3.5.1/etcd --version | head -1)"
+  PATH="$PWD/.etcd/3.5.1:$PATH" swift test --skip-build --no-parallel --filter IntegrationTests
+else
+  echo "== etcd 3.5.1 is not installed here (see scripts/install-etcd-3.5.sh): its pass is skipped"
+fi
 # A short libFuzzer run of each fuzz target (Fuzz/, see scripts/fuzz.sh): the fuzz build of the pure
 # sources takes about a minute from clean, then 20 seconds per target.
 bash scripts/fuzz.sh --seconds 20

@@ -121,7 +121,7 @@ final class EtcdTestCluster: Sendable {
     clientScheme: String = "http",
     healthCheckCurlArguments: [String] = []
   ) async throws {
-    let binary = ProcessInfo.processInfo.environment["ETCD_BINARY"] ?? "etcd"
+    let binary = Self.binary
     let base = FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()
     let root = base + "/etcd-swift-test-\(getpid())-\(UUID().uuidString.prefix(8))"
     try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
@@ -256,6 +256,19 @@ func processState(_ pid: pid_t) -> Character? {
 struct FixtureError: Error, CustomStringConvertible {
   let description: String
   init(_ description: String) { self.description = description }
+}
+
+extension EtcdTestCluster {
+  /// The etcd binary the fixture starts: `ETCD_BINARY`, else `etcd` on `PATH`.
+  static var binary: String { ProcessInfo.processInfo.environment["ETCD_BINARY"] ?? "etcd" }
+
+  /// The version that binary reports (`etcd --version`: "etcd Version: 3.4.23"), e.g. `3.4.23`; nil when it
+  /// cannot be run.
+  static let binaryVersion: String? = {
+    guard let result = try? run([binary, "--version"]), result.status == 0 else { return nil }
+    let line = result.output.split(separator: "\n").first { $0.hasPrefix("etcd Version: ") }
+    return line.map { String($0.dropFirst("etcd Version: ".count)) }
+  }()
 }
 
 /// Runs `body` with a fresh single-member cluster and stops it afterwards.
