@@ -129,14 +129,13 @@ final class ProbeStatusBoard: Sendable {
     formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
     for round in rounds.reversed() {
       text += "\nround \(round.number), ended \(formatter.string(from: round.ended)), "
-      text += "took \(Readiness.seconds(round.duration))\n"
+      text += "took \(milliseconds(round.duration))\n"
       for entry in round.targets where target == nil || entry.name == target {
         for (op, result) in entry.results {
           let name = entry.name.padding(toLength: max(24, entry.name.count), withPad: " ", startingAt: 0)
           let opName = op.rawValue.padding(toLength: 17, withPad: " ", startingAt: 0)
-          let milliseconds = Double(result.duration.components.attoseconds) / 1e15
-            + Double(result.duration.components.seconds) * 1000
-          let timing = String(format: "%9.1fms", milliseconds)
+          let timing = String(repeating: " ", count: max(0, 11 - milliseconds(result.duration).count))
+            + milliseconds(result.duration)
           if let failure = result.failure {
             text += "  \(name) \(opName) FAILED \(timing)  \(failure.code) \(failure.reason): \(failure.message)\n"
           } else {
@@ -147,5 +146,12 @@ final class ProbeStatusBoard: Sendable {
       if let hashCheck = round.hashCheck, target == nil { text += "  consistency check: \(hashCheck)\n" }
     }
     return text
+  }
+
+  /// A duration in milliseconds with one decimal: `2.5ms`.
+  static func milliseconds(_ duration: Duration) -> String {
+    let components = duration.components
+    return String(
+      format: "%.1fms", Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15)
   }
 }

@@ -64,7 +64,7 @@ struct ProbeStatusBoardTests {
     let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
     #expect(lines[0] == "etcd-probe status")
     #expect(lines[1] == "[+]round ok: the last round completed 1.0s ago")
-    #expect(lines[3] == "round 2, ended 2027-01-15T08:00:00.000Z, took 0.1s")
+    #expect(lines[3] == "round 2, ended 2027-01-15T08:00:00.000Z, took 50.0ms")
     #expect(lines[4] == "  127.0.0.1:2379           put               ok           2.5ms")
     #expect(
       lines[5] == "  127.0.0.1:2379           get               FAILED      12.0ms  OK stale_read: key at revision 4")
