@@ -18,7 +18,7 @@ public struct EtcdError: Error, Sendable, CustomStringConvertible {
       // Client side and transport.
       case cancelled, deadlineExceeded, connectionFailed, connectionClosed, clientClosed
       case invalidRequest, invalidResponse, invalidConfiguration, requestTooLarge, responseTooLarge
-      case rpcFailed, leaseExpired, clusterChanged
+      case rpcFailed, leaseExpired, clusterChanged, unsupportedByServer
       // etcd server errors (etcd's rpctypes).
       case emptyKey, keyNotFound, valueProvided, leaseProvided, tooManyOps, duplicateKey
       case compacted, futureRevision, noSpace
@@ -29,12 +29,15 @@ public struct EtcdError: Error, Sendable, CustomStringConvertible {
       case memberNotLearner, learnerNotReady, tooManyLearners
       case serverRequestTooLarge, tooManyRequests
       case rootUserNotExist, rootRoleNotExist, userAlreadyExist, userEmpty, userNotFound
-      case roleAlreadyExist, roleNotFound, roleEmpty, authFailed, permissionDenied
+      case roleAlreadyExist, roleNotFound, roleEmpty, authFailed, permissionNotGiven
+      case permissionDenied
       case roleNotGranted, permissionNotGranted, authNotEnabled, invalidAuthToken
       case invalidAuthManagement, authOldRevision
       case noLeader, notLeader, leaderChanged, notCapable, stopped, timeout
       case timeoutDueToLeaderFail, timeoutDueToConnectionLost, timeoutWaitAppliedIndex
       case unhealthy, corrupt, notSupportedForLearner, badLeaderTransferee
+      case clusterVersionUnavailable, wrongDowngradeVersionFormat, invalidDowngradeTargetVersion
+      case downgradeInProcess, noInflightDowngrade
     }
     fileprivate let wrapped: Wrapped
     fileprivate init(_ wrapped: Wrapped) { self.wrapped = wrapped }
@@ -92,6 +95,13 @@ public struct EtcdError: Error, Sendable, CustomStringConvertible {
     /// recreated with new data behind the same address): its revisions do not carry over, so the watch ended
     /// rather than skip or repeat history. `FAILED_PRECONDITION`.
     public static let clusterChanged = Code(.clusterChanged)
+    /// The server does not implement the method: it is an etcd release older than the method, as
+    /// etcd 3.4 is for `downgrade(_:version:)` and `authStatus()`, which need etcd 3.5. The server
+    /// answered `UNIMPLEMENTED`; the message names the method and the release it needs.
+    ///
+    /// Not etcd's `.notCapable`, which a server of a new enough release sends when its cluster's
+    /// version is too low for a feature.
+    public static let unsupportedByServer = Code(.unsupportedByServer)
 
     // MARK: etcd server errors
 
@@ -159,6 +169,8 @@ public struct EtcdError: Error, Sendable, CustomStringConvertible {
     public static let roleEmpty = Code(.roleEmpty)
     /// `etcdserver: authentication failed, invalid user ID or password`.
     public static let authFailed = Code(.authFailed)
+    /// `etcdserver: permission not given` (etcd 3.5: a permission grant without a permission).
+    public static let permissionNotGiven = Code(.permissionNotGiven)
     /// `etcdserver: permission denied`.
     public static let permissionDenied = Code(.permissionDenied)
     /// `etcdserver: role is not granted to the user`.
@@ -199,6 +211,18 @@ public struct EtcdError: Error, Sendable, CustomStringConvertible {
     public static let notSupportedForLearner = Code(.notSupportedForLearner)
     /// `etcdserver: bad leader transferee`.
     public static let badLeaderTransferee = Code(.badLeaderTransferee)
+    /// `etcdserver: cluster version not found during downgrade` (etcd 3.5: the cluster has not
+    /// decided its version yet, as right after it starts).
+    public static let clusterVersionUnavailable = Code(.clusterVersionUnavailable)
+    /// `etcdserver: wrong downgrade target version format` (etcd 3.5: not `major.minor[.patch]`).
+    public static let wrongDowngradeVersionFormat = Code(.wrongDowngradeVersionFormat)
+    /// `etcdserver: invalid downgrade target version` (etcd 3.5: not the minor release just below
+    /// the cluster's version).
+    public static let invalidDowngradeTargetVersion = Code(.invalidDowngradeTargetVersion)
+    /// `etcdserver: cluster has a downgrade job in progress` (etcd 3.5).
+    public static let downgradeInProcess = Code(.downgradeInProcess)
+    /// `etcdserver: no inflight downgrade job` (etcd 3.5: there is no downgrade to cancel).
+    public static let noInflightDowngrade = Code(.noInflightDowngrade)
   }
 
   /// What went wrong.
@@ -241,12 +265,27 @@ extension EtcdError {
   ///
   /// etcd's own errors are recognised by their exact message, as `rpctypes.Error` does, in one table; the
   /// failures the client finds itself are told apart by where the call's end came from.
-  init(status: GRPCStatus, origin: GRPCCallStateMachine.CallEnd.Origin, endpoint: String?) {
+  /// `UNIMPLEMENTED` for a method that `method` says is newer than etcd 3.4 means a server too old
+  /// for it: `.unsupportedByServer`, with a message naming the method and the release it needs,
+  /// followed by the server's.
+  init(
+    status: GRPCStatus,
+    origin: GRPCCallStateMachine.CallEnd.Origin,
+    endpoint: String?,
+    method: RPCMethod? = nil
+  ) {
     let code: Code
+    var status = status
     switch origin {
     case .server:
       if let known = EtcdError.serverErrors[status.message] {
         code = Code(known)
+      } else if status.code == .unimplemented, let method, let version = method.minimumEtcdVersion {
+        code = .unsupportedByServer
+        let answer = status.message.isEmpty ? "" : " (\(status.message))"
+        status.message =
+          "\(method.service)/\(method.method) needs etcd \(version) or later:"
+          + " the server does not implement it\(answer)"
       } else {
         code = .rpcFailed
       }
@@ -259,7 +298,7 @@ extension EtcdError {
     self.init(code: code, status: status, endpoint: endpoint)
   }
 
-  /// etcd's server error messages (etcd's `rpctypes`), each with its code.
+  /// etcd's server error messages (etcd's `rpctypes`, of etcd 3.4 and 3.5), each with its code.
   private static let serverErrors: [String: Code.Wrapped] = [
     "etcdserver: key is not provided": .emptyKey,
     "etcdserver: key not found": .keyNotFound,
@@ -293,6 +332,7 @@ extension EtcdError {
     "etcdserver: role name not found": .roleNotFound,
     "etcdserver: role name is empty": .roleEmpty,
     "etcdserver: authentication failed, invalid user ID or password": .authFailed,
+    "etcdserver: permission not given": .permissionNotGiven,
     "etcdserver: permission denied": .permissionDenied,
     "etcdserver: role is not granted to the user": .roleNotGranted,
     "etcdserver: permission is not granted to the role": .permissionNotGranted,
@@ -314,6 +354,11 @@ extension EtcdError {
     "etcdserver: corrupt cluster": .corrupt,
     "etcdserver: rpc not supported for learner": .notSupportedForLearner,
     "etcdserver: bad leader transferee": .badLeaderTransferee,
+    "etcdserver: cluster version not found during downgrade": .clusterVersionUnavailable,
+    "etcdserver: wrong downgrade target version format": .wrongDowngradeVersionFormat,
+    "etcdserver: invalid downgrade target version": .invalidDowngradeTargetVersion,
+    "etcdserver: cluster has a downgrade job in progress": .downgradeInProcess,
+    "etcdserver: no inflight downgrade job": .noInflightDowngrade,
   ]
 }
 

@@ -9,7 +9,8 @@
 //   https://github.com/apple/swift-protobuf/
 
 // etcd v3 API wire format: the MVCC key-value records carried by KV and Watch.
-// Written for this project from etcd's public API definitions (etcd 3.4).
+// Written for this project from etcd's public API definitions (etcd 3.4 and
+// 3.5.1 define it alike).
 // Names, field numbers and types must stay identical to etcd's so the bytes on
 // the wire match; regenerate Swift with scripts/generate-protos.sh.
 

@@ -9,8 +9,10 @@
 //   https://github.com/apple/swift-protobuf/
 
 // etcd v3 API wire format: the gRPC services and messages of the etcd server
-// (as served by etcd 3.4.x).
-// Written for this project from etcd's public API definitions (etcd 3.4).
+// (as served by etcd 3.4.x and 3.5.x).
+// Written for this project from etcd's public API definitions (etcd 3.5.1's
+// api/etcdserverpb/rpc.proto). What etcd 3.5 added is marked "etcd 3.5": an
+// etcd 3.4 server answers those RPCs with UNIMPLEMENTED and skips those fields.
 // Package, service, rpc, message and field names, field numbers, types and
 // enum values must stay identical to etcd's so the bytes on the wire match;
 // regenerate Swift with scripts/generate-protos.sh.
@@ -1262,6 +1264,9 @@ public nonisolated struct Etcdserverpb_MemberListRequest: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
+  /// etcd 3.5: answer after a linearizable read barrier
+  public var linearizable: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1414,6 +1419,85 @@ public nonisolated struct Etcdserverpb_AlarmResponse: Sendable {
   public mutating func clearHeader() {self._header = nil}
 
   public var alarms: [Etcdserverpb_AlarmMember] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _header: Etcdserverpb_ResponseHeader? = nil
+}
+
+/// Check, start or cancel a downgrade of the cluster version (etcd 3.5).
+public nonisolated struct Etcdserverpb_DowngradeRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var action: Etcdserverpb_DowngradeRequest.DowngradeAction = .validate
+
+  /// target cluster version, "major.minor" or "major.minor.patch"
+  public var version: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public nonisolated enum DowngradeAction: SwiftProtobuf.Enum, Swift.CaseIterable {
+    public typealias RawValue = Int
+    case validate // = 0
+    case enable // = 1
+    case cancel // = 2
+    case UNRECOGNIZED(Int)
+
+    public init() {
+      self = .validate
+    }
+
+    public init?(rawValue: Int) {
+      switch rawValue {
+      case 0: self = .validate
+      case 1: self = .enable
+      case 2: self = .cancel
+      default: self = .UNRECOGNIZED(rawValue)
+      }
+    }
+
+    public var rawValue: Int {
+      switch self {
+      case .validate: return 0
+      case .enable: return 1
+      case .cancel: return 2
+      case .UNRECOGNIZED(let i): return i
+      }
+    }
+
+    // The compiler won't synthesize support with the UNRECOGNIZED case.
+    public static let allCases: [Etcdserverpb_DowngradeRequest.DowngradeAction] = [
+      .validate,
+      .enable,
+      .cancel,
+    ]
+
+  }
+
+  public init() {}
+}
+
+/// Result of a Downgrade (etcd 3.5).
+public nonisolated struct Etcdserverpb_DowngradeResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var header: Etcdserverpb_ResponseHeader {
+    get {_header ?? Etcdserverpb_ResponseHeader()}
+    set {_header = newValue}
+  }
+  /// Returns true if `header` has been explicitly set.
+  public var hasHeader: Bool {self._header != nil}
+  /// Clears the value of `header`. Subsequent reads from it will return its default value.
+  public mutating func clearHeader() {self._header = nil}
+
+  /// the current cluster version
+  public var version: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1718,6 +1802,44 @@ public nonisolated struct Etcdserverpb_AuthDisableResponse: Sendable {
   fileprivate var _header: Etcdserverpb_ResponseHeader? = nil
 }
 
+/// Ask whether authentication is on (etcd 3.5).
+public nonisolated struct Etcdserverpb_AuthStatusRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Result of an AuthStatus (etcd 3.5).
+public nonisolated struct Etcdserverpb_AuthStatusResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var header: Etcdserverpb_ResponseHeader {
+    get {_header ?? Etcdserverpb_ResponseHeader()}
+    set {_header = newValue}
+  }
+  /// Returns true if `header` has been explicitly set.
+  public var hasHeader: Bool {self._header != nil}
+  /// Clears the value of `header`. Subsequent reads from it will return its default value.
+  public mutating func clearHeader() {self._header = nil}
+
+  public var enabled: Bool = false
+
+  /// revision of the auth store
+  public var authRevision: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _header: Etcdserverpb_ResponseHeader? = nil
+}
+
 /// Log in with a user name and password.
 public nonisolated struct Etcdserverpb_AuthenticateRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
@@ -1775,6 +1897,9 @@ public nonisolated struct Etcdserverpb_AuthUserAddRequest: Sendable {
   public var hasOptions: Bool {self._options != nil}
   /// Clears the value of `options`. Subsequent reads from it will return its default value.
   public mutating func clearOptions() {self._options = nil}
+
+  /// etcd 3.5: set by the server's API layer; clients leave it empty
+  public var hashedPassword: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1921,6 +2046,9 @@ public nonisolated struct Etcdserverpb_AuthUserChangePasswordRequest: Sendable {
   public var name: String = String()
 
   public var password: String = String()
+
+  /// etcd 3.5: set by the server's API layer; clients leave it empty
+  public var hashedPassword: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -4147,18 +4275,29 @@ nonisolated extension Etcdserverpb_MemberUpdateResponse: SwiftProtobuf.Message, 
 
 nonisolated extension Etcdserverpb_MemberListRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".MemberListRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}linearizable\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    // Load everything into unknown fields
-    while try decoder.nextFieldNumber() != nil {}
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBoolField(value: &self.linearizable) }()
+      default: break
+      }
+    }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.linearizable != false {
+      try visitor.visitSingularBoolField(value: self.linearizable, fieldNumber: 1)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Etcdserverpb_MemberListRequest, rhs: Etcdserverpb_MemberListRequest) -> Bool {
+    if lhs.linearizable != rhs.linearizable {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -4385,6 +4524,84 @@ nonisolated extension Etcdserverpb_AlarmResponse: SwiftProtobuf.Message, SwiftPr
   public static func ==(lhs: Etcdserverpb_AlarmResponse, rhs: Etcdserverpb_AlarmResponse) -> Bool {
     if lhs._header != rhs._header {return false}
     if lhs.alarms != rhs.alarms {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Etcdserverpb_DowngradeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DowngradeRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}action\0\u{1}version\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularEnumField(value: &self.action) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.version) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.action != .validate {
+      try visitor.visitSingularEnumField(value: self.action, fieldNumber: 1)
+    }
+    if !self.version.isEmpty {
+      try visitor.visitSingularStringField(value: self.version, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Etcdserverpb_DowngradeRequest, rhs: Etcdserverpb_DowngradeRequest) -> Bool {
+    if lhs.action != rhs.action {return false}
+    if lhs.version != rhs.version {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Etcdserverpb_DowngradeRequest.DowngradeAction: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0VALIDATE\0\u{1}ENABLE\0\u{1}CANCEL\0")
+}
+
+nonisolated extension Etcdserverpb_DowngradeResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DowngradeResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}header\0\u{1}version\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._header) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.version) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._header {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if !self.version.isEmpty {
+      try visitor.visitSingularStringField(value: self.version, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Etcdserverpb_DowngradeResponse, rhs: Etcdserverpb_DowngradeResponse) -> Bool {
+    if lhs._header != rhs._header {return false}
+    if lhs.version != rhs.version {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -4906,6 +5123,69 @@ nonisolated extension Etcdserverpb_AuthDisableResponse: SwiftProtobuf.Message, S
   }
 }
 
+nonisolated extension Etcdserverpb_AuthStatusRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AuthStatusRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Etcdserverpb_AuthStatusRequest, rhs: Etcdserverpb_AuthStatusRequest) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Etcdserverpb_AuthStatusResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AuthStatusResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}header\0\u{1}enabled\0\u{1}authRevision\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularMessageField(value: &self._header) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.enabled) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.authRevision) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._header {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 1)
+    } }()
+    if self.enabled != false {
+      try visitor.visitSingularBoolField(value: self.enabled, fieldNumber: 2)
+    }
+    if self.authRevision != 0 {
+      try visitor.visitSingularUInt64Field(value: self.authRevision, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Etcdserverpb_AuthStatusResponse, rhs: Etcdserverpb_AuthStatusResponse) -> Bool {
+    if lhs._header != rhs._header {return false}
+    if lhs.enabled != rhs.enabled {return false}
+    if lhs.authRevision != rhs.authRevision {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Etcdserverpb_AuthenticateRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AuthenticateRequest"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}password\0")
@@ -4982,7 +5262,7 @@ nonisolated extension Etcdserverpb_AuthenticateResponse: SwiftProtobuf.Message, 
 
 nonisolated extension Etcdserverpb_AuthUserAddRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AuthUserAddRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}password\0\u{1}options\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}password\0\u{1}options\0\u{1}hashedPassword\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -4993,6 +5273,7 @@ nonisolated extension Etcdserverpb_AuthUserAddRequest: SwiftProtobuf.Message, Sw
       case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.password) }()
       case 3: try { try decoder.decodeSingularMessageField(value: &self._options) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.hashedPassword) }()
       default: break
       }
     }
@@ -5012,6 +5293,9 @@ nonisolated extension Etcdserverpb_AuthUserAddRequest: SwiftProtobuf.Message, Sw
     try { if let v = self._options {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
     } }()
+    if !self.hashedPassword.isEmpty {
+      try visitor.visitSingularStringField(value: self.hashedPassword, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -5019,6 +5303,7 @@ nonisolated extension Etcdserverpb_AuthUserAddRequest: SwiftProtobuf.Message, Sw
     if lhs.name != rhs.name {return false}
     if lhs.password != rhs.password {return false}
     if lhs._options != rhs._options {return false}
+    if lhs.hashedPassword != rhs.hashedPassword {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -5251,7 +5536,7 @@ nonisolated extension Etcdserverpb_AuthUserDeleteResponse: SwiftProtobuf.Message
 
 nonisolated extension Etcdserverpb_AuthUserChangePasswordRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AuthUserChangePasswordRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}password\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}password\0\u{1}hashedPassword\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -5261,6 +5546,7 @@ nonisolated extension Etcdserverpb_AuthUserChangePasswordRequest: SwiftProtobuf.
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.name) }()
       case 2: try { try decoder.decodeSingularStringField(value: &self.password) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.hashedPassword) }()
       default: break
       }
     }
@@ -5273,12 +5559,16 @@ nonisolated extension Etcdserverpb_AuthUserChangePasswordRequest: SwiftProtobuf.
     if !self.password.isEmpty {
       try visitor.visitSingularStringField(value: self.password, fieldNumber: 2)
     }
+    if !self.hashedPassword.isEmpty {
+      try visitor.visitSingularStringField(value: self.hashedPassword, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Etcdserverpb_AuthUserChangePasswordRequest, rhs: Etcdserverpb_AuthUserChangePasswordRequest) -> Bool {
     if lhs.name != rhs.name {return false}
     if lhs.password != rhs.password {return false}
+    if lhs.hashedPassword != rhs.hashedPassword {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -4,8 +4,8 @@ import Testing
 
 @Suite("EtcdError")
 struct EtcdErrorTests {
-  /// etcd's server error messages (etcd's `api/v3rpc/rpctypes/error.go`) and the code each must
-  /// map to.
+  /// etcd's server error messages (etcd's `api/v3rpc/rpctypes/error.go`, of etcd 3.4.23 and
+  /// 3.5.1) and the code each must map to.
   static let serverErrors: [(String, EtcdError.Code)] = [
     ("etcdserver: key is not provided", .emptyKey),
     ("etcdserver: key not found", .keyNotFound),
@@ -44,6 +44,7 @@ struct EtcdErrorTests {
     ("etcdserver: role name not found", .roleNotFound),
     ("etcdserver: role name is empty", .roleEmpty),
     ("etcdserver: authentication failed, invalid user ID or password", .authFailed),
+    ("etcdserver: permission not given", .permissionNotGiven),
     ("etcdserver: permission denied", .permissionDenied),
     ("etcdserver: role is not granted to the user", .roleNotGranted),
     ("etcdserver: permission is not granted to the role", .permissionNotGranted),
@@ -70,6 +71,11 @@ struct EtcdErrorTests {
     ("etcdserver: corrupt cluster", .corrupt),
     ("etcdserver: rpc not supported for learner", .notSupportedForLearner),
     ("etcdserver: bad leader transferee", .badLeaderTransferee),
+    ("etcdserver: cluster version not found during downgrade", .clusterVersionUnavailable),
+    ("etcdserver: wrong downgrade target version format", .wrongDowngradeVersionFormat),
+    ("etcdserver: invalid downgrade target version", .invalidDowngradeTargetVersion),
+    ("etcdserver: cluster has a downgrade job in progress", .downgradeInProcess),
+    ("etcdserver: no inflight downgrade job", .noInflightDowngrade),
   ]
 
   @Test("every etcd server message maps to its code", arguments: serverErrors)
@@ -85,7 +91,7 @@ struct EtcdErrorTests {
 
   @Test("the server table maps each message to a different code")
   func serverCodesDistinct() {
-    #expect(Self.serverErrors.count == 52)
+    #expect(Self.serverErrors.count == 58)
     #expect(Set(Self.serverErrors.map(\.1)).count == Self.serverErrors.count)
     #expect(Set(Self.serverErrors.map(\.0)).count == Self.serverErrors.count)
   }
@@ -110,6 +116,77 @@ struct EtcdErrorTests {
     )
     #expect(error.code == .rpcFailed)
     #expect(error.endpoint == nil)
+  }
+
+  @Test(
+    "UNIMPLEMENTED for a method newer than etcd 3.4 is unsupportedByServer, naming the release",
+    arguments: [
+      (
+        RPCMethod.Maintenance.downgrade,
+        "unknown method Downgrade for service etcdserverpb.Maintenance",
+        "etcdserverpb.Maintenance/Downgrade needs etcd 3.5 or later: the server does not"
+          + " implement it (unknown method Downgrade for service etcdserverpb.Maintenance)"
+      ),
+      (
+        RPCMethod.Auth.authStatus,
+        "unknown method AuthStatus for service etcdserverpb.Auth",
+        "etcdserverpb.Auth/AuthStatus needs etcd 3.5 or later: the server does not implement it"
+          + " (unknown method AuthStatus for service etcdserverpb.Auth)"
+      ),
+      (
+        RPCMethod.Auth.authStatus,
+        "",
+        "etcdserverpb.Auth/AuthStatus needs etcd 3.5 or later: the server does not implement it"
+      ),
+    ]
+  )
+  func unsupportedByServer(method: RPCMethod, serverMessage: String, message: String) {
+    let error = EtcdError(
+      status: GRPCStatus(code: .unimplemented, message: serverMessage),
+      origin: .server,
+      endpoint: "127.0.0.1:2379",
+      method: method
+    )
+    #expect(error.code == .unsupportedByServer)
+    #expect(error.status == GRPCStatus(code: .unimplemented, message: message))
+    #expect(error.message == message)
+    #expect(error.endpoint == "127.0.0.1:2379")
+    #expect(error.cause == nil)
+  }
+
+  @Test("UNIMPLEMENTED is rpcFailed for the methods of etcd 3.4 and for no method")
+  func unimplementedOtherwise() {
+    let status = GRPCStatus(code: .unimplemented, message: "unknown method Range")
+    for method in RPCMethod.all where method.minimumEtcdVersion == nil {
+      let error = EtcdError(status: status, origin: .server, endpoint: nil, method: method)
+      #expect(error.code == .rpcFailed, "\(method)")
+      #expect(error.status == status, "\(method)")
+    }
+    let error = EtcdError(status: status, origin: .server, endpoint: nil)
+    #expect(error.code == .rpcFailed)
+    #expect(error.status == status)
+  }
+
+  @Test("a method newer than etcd 3.4 still gets etcd's errors, other statuses and client codes")
+  func newMethodOtherFailures() {
+    let method = RPCMethod.Maintenance.downgrade
+    let known = GRPCStatus(
+      code: .failedPrecondition, message: "etcdserver: no inflight downgrade job")
+    #expect(
+      EtcdError(status: known, origin: .server, endpoint: nil, method: method).code
+        == .noInflightDowngrade
+    )
+    let unavailable = GRPCStatus(code: .unavailable, message: "transport is closing")
+    let failed = EtcdError(status: unavailable, origin: .server, endpoint: nil, method: method)
+    #expect(failed.code == .rpcFailed)
+    #expect(failed.status == unavailable)
+    // UNIMPLEMENTED that the client made itself (a 404 from something that is not gRPC is the
+    // server's, but a broken response is not) keeps the code of where the call ended.
+    let unimplemented = GRPCStatus(code: .unimplemented, message: "x")
+    let malformed = EtcdError(
+      status: unimplemented, origin: .malformedResponse, endpoint: nil, method: method)
+    #expect(malformed.code == .invalidResponse)
+    #expect(malformed.status == unimplemented)
   }
 
   @Test(
@@ -150,6 +227,8 @@ struct EtcdErrorTests {
       (.serverRequestTooLarge, "server_request_too_large"),
       (.timeoutDueToLeaderFail, "timeout_due_to_leader_fail"),
       (.notSupportedForLearner, "not_supported_for_learner"),
+      (.unsupportedByServer, "unsupported_by_server"),
+      (.invalidDowngradeTargetVersion, "invalid_downgrade_target_version"),
     ]
   )
   func names(code: EtcdError.Code, name: String) {
@@ -180,6 +259,7 @@ struct EtcdErrorTests {
         .cancelled, .deadlineExceeded, .connectionFailed, .connectionClosed, .clientClosed,
         .invalidRequest,
         .invalidResponse, .invalidConfiguration, .requestTooLarge, .responseTooLarge, .rpcFailed,
+        .leaseExpired, .clusterChanged, .unsupportedByServer,
       ]
     let names = codes.map(\.name)
     #expect(Set(names).count == codes.count)

@@ -114,6 +114,86 @@ struct AuthTests {
     }
   }
 
+  /// AuthStatus is an etcd 3.5 RPC: through the same steps, etcd 3.4 answers every call
+  /// `UNIMPLEMENTED` (`.unsupportedByServer`), and etcd 3.5.1 reports the state and revision.
+  @Test func authStatusOnEachServerVersion() async throws {
+    try await withEtcd { etcd in
+      let version = try #require(
+        EtcdTestCluster.binaryMinorVersion, "\(EtcdTestCluster.binary) --version failed")
+      let client = try EtcdClient(endpoints: etcd.endpoints)
+      defer { Task { await client.close() } }
+
+      /// Checks `client.authStatus()` against etcd 3.5's answer, or etcd 3.4's refusal.
+      func expectStatus(
+        of client: EtcdClient,
+        enabled: Bool,
+        authRevision: UInt64,
+        sourceLocation: SourceLocation = #_sourceLocation
+      ) async {
+        switch version {
+        case "3.4":
+          let error = await expectEtcdError(
+            .unsupportedByServer, grpcCode: .unimplemented, sourceLocation: sourceLocation
+          ) {
+            _ = try await client.authStatus()
+          }
+          #expect(
+            error?.message
+              == "etcdserverpb.Auth/AuthStatus needs etcd 3.5 or later: the server does not"
+              + " implement it (unknown method AuthStatus for service etcdserverpb.Auth)",
+            sourceLocation: sourceLocation
+          )
+        case "3.5":
+          do {
+            let status = try await client.authStatus()
+            #expect(status.enabled == enabled, sourceLocation: sourceLocation)
+            #expect(status.authRevision == authRevision, sourceLocation: sourceLocation)
+            #expect(status.header.memberID != 0, sourceLocation: sourceLocation)
+          } catch {
+            Issue.record("authStatus failed: \(error)", sourceLocation: sourceLocation)
+          }
+        default:
+          Issue.record("no expectation for etcd \(version)", sourceLocation: sourceLocation)
+        }
+      }
+
+      // A fresh auth store is at revision 1; each user or role change adds one.
+      await expectStatus(of: client, enabled: false, authRevision: 1)
+      try await client.userAdd(name: "root", password: "rootpw")
+      try await client.userGrantRole(user: "root", role: "root")
+      try await client.userAdd(name: "alice", password: "secret")
+      await expectStatus(of: client, enabled: false, authRevision: 4)
+
+      // Enabling keeps the revision; from then on, AuthStatus needs the root role.
+      try await client.authEnable()
+      var configuration = EtcdClient.Configuration(endpoints: etcd.endpoints)
+      configuration.username = "root"
+      configuration.password = "rootpw"
+      let root = try EtcdClient(configuration: configuration)
+      defer { Task { await root.close() } }
+      configuration.username = "alice"
+      configuration.password = "secret"
+      let alice = try EtcdClient(configuration: configuration)
+      defer { Task { await alice.close() } }
+      await expectStatus(of: root, enabled: true, authRevision: 4)
+      if version == "3.5" {
+        await expectEtcdError(.userEmpty, grpcCode: .invalidArgument) {
+          _ = try await client.authStatus()
+        }
+        await expectEtcdError(.permissionDenied, grpcCode: .permissionDenied) {
+          _ = try await alice.authStatus()
+        }
+      } else {
+        await expectStatus(of: client, enabled: true, authRevision: 4)
+        await expectStatus(of: alice, enabled: true, authRevision: 4)
+      }
+
+      // Disabling adds one.
+      try await root.authDisable()
+      await expectStatus(of: client, enabled: false, authRevision: 5)
+    }
+  }
+
   @Test func enableAuthenticationThenAuthenticate() async throws {
     try await withEtcd { etcd in
       let client = try EtcdClient(endpoints: etcd.endpoints)

@@ -40,6 +40,47 @@ struct ClusterTests {
     }
   }
 
+  /// A linearizable list needs a leader from etcd 3.5; etcd 3.4 ignores the field. A member cut
+  /// off from the two others tells them apart: it still lists the members from what it has
+  /// applied, and only etcd 3.4 does so when asked for a linearizable list.
+  @Test func linearizableMemberListOnEachServerVersion() async throws {
+    try await withEtcd(size: 3) { etcd in
+      let version = try #require(
+        EtcdTestCluster.binaryMinorVersion, "\(EtcdTestCluster.binary) --version failed")
+      let client = try EtcdClient(endpoints: [etcd.members[0].endpoint])
+      defer { Task { await client.close() } }
+
+      let linearizable = try await client.memberList(linearizable: true)
+      #expect(linearizable.members.count == 3)
+      #expect(Set(linearizable.members.map(\.name)) == Set(etcd.members.map(\.name)))
+      #expect(linearizable.header.memberID == linearizable.members.first { $0.name == "m0" }?.id)
+      #expect(Set(try await client.memberList().members) == Set(linearizable.members))
+
+      etcd.members[1].stop()
+      etcd.members[2].stop()
+      #expect(try await client.memberList().members.count == 3)
+      switch version {
+      case "3.4":
+        let list = try await client.memberList(linearizable: true, timeout: .seconds(2))
+        #expect(Set(list.members) == Set(linearizable.members))
+      case "3.5":
+        // No quorum, no read index: the call ends at its deadline. The member's context ends with
+        // the same deadline (sent as grpc-timeout), so either side may end the call.
+        let start = ContinuousClock.now
+        do {
+          let list = try await client.memberList(linearizable: true, timeout: .seconds(2))
+          Issue.record("a linearizable list without a quorum answered: \(list)")
+        } catch let error as EtcdError {
+          #expect(error.status.code == .deadlineExceeded, "\(error)")
+          #expect(error.code == .deadlineExceeded || error.code == .rpcFailed, "\(error)")
+        }
+        #expect(ContinuousClock.now - start >= .seconds(2))
+      default:
+        Issue.record("no expectation for etcd \(version)")
+      }
+    }
+  }
+
   @Test func addLearnerUpdatePromoteAndRemove() async throws {
     try await withEtcd(size: 3) { etcd in
       let client = try EtcdClient(endpoints: etcd.endpoints)
@@ -113,8 +154,9 @@ struct ClusterTests {
 
   /// The member list once it has `count` members, or the last one read after five seconds.
   ///
-  /// MemberList is answered by whichever member the call reaches, from what that member has applied (etcd 3.4
-  /// has no linearizable MemberList), so right after an add or a remove a follower can still list the old set.
+  /// MemberList is answered by whichever member the call reaches, from what that member has applied
+  /// (etcd 3.4 has no linearizable MemberList, and this test runs on both), so right after an add or
+  /// a remove a follower can still list the old set.
   private func memberList(of client: EtcdClient, settlingOn count: Int) async throws -> MemberListResponse {
     var list = try await client.memberList()
     for _ in 0..<50 where list.members.count != count {

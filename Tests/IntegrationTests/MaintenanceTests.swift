@@ -193,6 +193,95 @@ struct MaintenanceTests {
     }
   }
 
+  /// Downgrade is an etcd 3.5 RPC. etcd 3.4 answers `UNIMPLEMENTED`, which the client reports as
+  /// `.unsupportedByServer`. etcd 3.5.1 validates targets, and applies `.enable` and `.cancel`
+  /// without ever answering them: the calls end at their deadline; `.validate` shows the effect.
+  @Test func downgradeOnEachServerVersion() async throws {
+    try await withEtcd { etcd in
+      let client = try EtcdClient(endpoints: etcd.endpoints)
+      defer { Task { await client.close() } }
+      let version = try #require(
+        EtcdTestCluster.binaryMinorVersion, "\(EtcdTestCluster.binary) --version failed")
+      switch version {
+      case "3.4":
+        for action in DowngradeAction.allCases {
+          let error = await expectEtcdError(.unsupportedByServer, grpcCode: .unimplemented) {
+            try await client.downgrade(action, version: "3.3")
+          }
+          #expect(
+            error?.message
+              == "etcdserverpb.Maintenance/Downgrade needs etcd 3.5 or later: the server does not"
+              + " implement it (unknown method Downgrade for service etcdserverpb.Maintenance)"
+          )
+        }
+
+      case "3.5":
+        let memberID = try await client.status().header.memberID
+        // The cluster's version is 3.5.0, whose only downgrade target is 3.4, patch or not.
+        let valid = try await validateDowngrade(client, to: "3.4")
+        #expect(valid.version == "3.5.0")
+        #expect(valid.header.memberID == memberID)
+        #expect(try await client.downgrade(.validate, version: "3.4.9").version == "3.5.0")
+        for target in ["3.3", "3.5", "3.6", "4.0"] {
+          await expectEtcdError(.invalidDowngradeTargetVersion, grpcCode: .invalidArgument) {
+            try await client.downgrade(.validate, version: target)
+          }
+        }
+        await expectEtcdError(.wrongDowngradeVersionFormat, grpcCode: .invalidArgument) {
+          try await client.downgrade(.validate, version: "three")
+        }
+        await expectEtcdError(.noInflightDowngrade, grpcCode: .failedPrecondition) {
+          try await client.downgrade(.cancel, version: "")
+        }
+
+        // Enabling is applied but not answered.
+        await expectEtcdError(.deadlineExceeded, grpcCode: .deadlineExceeded) {
+          try await client.downgrade(.enable, version: "3.4", timeout: .seconds(1))
+        }
+        await expectEtcdError(.downgradeInProcess, grpcCode: .failedPrecondition) {
+          try await client.downgrade(.validate, version: "3.4")
+        }
+        await expectEtcdError(.downgradeInProcess, grpcCode: .failedPrecondition) {
+          try await client.downgrade(.enable, version: "3.4")
+        }
+        // So is cancelling.
+        await expectEtcdError(.deadlineExceeded, grpcCode: .deadlineExceeded) {
+          try await client.downgrade(.cancel, version: "", timeout: .seconds(1))
+        }
+        #expect(try await client.downgrade(.validate, version: "3.4").version == "3.5.0")
+        await expectEtcdError(.noInflightDowngrade, grpcCode: .failedPrecondition) {
+          try await client.downgrade(.cancel, version: "")
+        }
+        // The member still runs its own release and serves.
+        #expect(try await client.status().version == "3.5.1")
+        try await client.put("after", "downgrade")
+
+      default:
+        Issue.record("no expectation for etcd \(version)")
+      }
+    }
+  }
+
+  /// `.validate` of `target`, waiting (at most 5 s) while a fresh cluster has not decided its
+  /// version yet.
+  private func validateDowngrade(_ client: EtcdClient, to target: String) async throws
+    -> DowngradeResponse
+  {
+    let deadline = ContinuousClock.now + .seconds(5)
+    while true {
+      let outcome: EtcdError
+      do {
+        return try await client.downgrade(.validate, version: target)
+      } catch {
+        outcome = error
+      }
+      guard outcome.code == .clusterVersionUnavailable, ContinuousClock.now < deadline else {
+        throw outcome
+      }
+      try await Task.sleep(for: .milliseconds(100))
+    }
+  }
+
   /// The leader every member agrees on, waiting for the members to agree (at most 10 s).
   private func leaderID(of clients: [UInt64: EtcdClient]) async throws -> UInt64 {
     let start = ContinuousClock.now

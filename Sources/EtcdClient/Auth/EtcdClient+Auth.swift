@@ -46,6 +46,28 @@ extension EtcdClient {
     return AuthResponse(header: ResponseHeader(response.header))
   }
 
+  /// Reads whether authentication is enabled, and the auth store's revision (etcd 3.5 and later).
+  ///
+  /// While authentication is enabled, the call needs the root role, as managing users does: a
+  /// client configured with the root user's name and password.
+  ///
+  /// - Parameter timeout: The call's deadline; the configuration's default when nil.
+  /// - Throws: `EtcdError` (`.unsupportedByServer` from a server older than etcd 3.5, which
+  ///   answers gRPC `UNIMPLEMENTED`; while authentication is enabled, `.userEmpty` without a
+  ///   token, `.permissionDenied` for a user without the root role).
+  public func authStatus(timeout: Duration? = nil) async throws(EtcdError) -> AuthStatusResponse {
+    let response: Etcdserverpb_AuthStatusResponse = try await unary(
+      RPCMethod.Auth.authStatus,
+      Etcdserverpb_AuthStatusRequest(),
+      timeout: timeout
+    )
+    return AuthStatusResponse(
+      header: ResponseHeader(response.header),
+      enabled: response.enabled,
+      authRevision: response.authRevision
+    )
+  }
+
   /// Authenticates a user and returns a token for the user's later calls.
   ///
   /// - Parameters:

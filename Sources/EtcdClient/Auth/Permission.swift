@@ -50,3 +50,21 @@ public struct AuthResponse: Sendable, Hashable {
     self.header = header
   }
 }
+
+/// Whether authentication is enabled, and the auth store's revision (etcd 3.5 and later).
+public struct AuthStatusResponse: Sendable, Hashable {
+  /// The response header.
+  public var header: ResponseHeader
+  /// Whether authentication is enabled.
+  public var enabled: Bool
+  /// The auth store's revision: it grows with every change of users, roles, permissions or of
+  /// authentication itself.
+  public var authRevision: UInt64
+
+  /// Creates a response (public for tests and doubles).
+  public init(header: ResponseHeader, enabled: Bool, authRevision: UInt64) {
+    self.header = header
+    self.enabled = enabled
+    self.authRevision = authRevision
+  }
+}

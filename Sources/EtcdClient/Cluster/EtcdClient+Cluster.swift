@@ -3,12 +3,27 @@ import EtcdProto
 extension EtcdClient {
   /// Lists the cluster's members.
   ///
-  /// - Parameter timeout: The call's deadline; the configuration's default when nil.
-  /// - Throws: `EtcdError`.
-  public func memberList(timeout: Duration? = nil) async throws(EtcdError) -> MemberListResponse {
+  /// The member the call reaches answers from the membership it has applied, so right after a
+  /// member is added or removed, a follower can still list the old set. A linearizable list (etcd
+  /// 3.5 and later) waits until the member has applied everything the leader had committed when
+  /// the call arrived: it reflects every membership change that completed before the call.
+  ///
+  /// etcd 3.4 does not know the `linearizable` field and ignores it, without an error: there, a
+  /// linearizable list is an ordinary one.
+  ///
+  /// - Parameters:
+  ///   - linearizable: Ask for a linearizable list (etcd 3.5 and later); it needs a leader.
+  ///   - timeout: The call's deadline; the configuration's default when nil.
+  /// - Throws: `EtcdError` (for a linearizable list from a member that cannot reach a leader,
+  ///   `.deadlineExceeded` at the call's deadline, or the server's `.timeout` or `.leaderChanged`).
+  public func memberList(linearizable: Bool = false, timeout: Duration? = nil)
+    async throws(EtcdError) -> MemberListResponse
+  {
+    var request = Etcdserverpb_MemberListRequest()
+    request.linearizable = linearizable
     let response: Etcdserverpb_MemberListResponse = try await unary(
       RPCMethod.Cluster.memberList,
-      Etcdserverpb_MemberListRequest(),
+      request,
       timeout: timeout
     )
     return MemberListResponse(header: response.header, members: response.members)

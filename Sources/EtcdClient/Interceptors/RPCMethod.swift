@@ -32,6 +32,11 @@ public struct RPCMethod: Sendable, Hashable, CustomStringConvertible {
   public var isRepeatable: Bool { descriptor.isRepeatable }
   /// The HTTP/2 `:path`, e.g. `/etcdserverpb.KV/Range`.
   public var path: String { descriptor.path }
+  /// The oldest etcd release that serves the method (`3.5`), for a method newer than etcd 3.4, the
+  /// oldest release the client supports; nil for the methods every supported release serves. An
+  /// older server answers such a method with `UNIMPLEMENTED`, which the client reports as
+  /// `EtcdError.Code.unsupportedByServer`.
+  var minimumEtcdVersion: String? { descriptor.minimumEtcdVersion }
 
   public var description: String { path }
 
@@ -49,17 +54,26 @@ public struct RPCMethod: Sendable, Hashable, CustomStringConvertible {
     let path: String
     let type: CallType
     let isRepeatable: Bool
+    let minimumEtcdVersion: String?
 
-    init(_ service: String, _ method: String, _ type: CallType, isRepeatable: Bool) {
+    init(
+      _ service: String,
+      _ method: String,
+      _ type: CallType,
+      isRepeatable: Bool,
+      since minimumEtcdVersion: String? = nil
+    ) {
       self.service = service
       self.method = method
       self.path = "/\(service)/\(method)"
       self.type = type
       self.isRepeatable = isRepeatable
+      self.minimumEtcdVersion = minimumEtcdVersion
     }
   }
 
-  /// Every method's service, name, type and retry class, at its `index`.
+  /// Every method's service, name, type, retry class and, for a method etcd 3.4 lacks, the release
+  /// that added it, at its `index`. New methods go at the end, so that the others keep their index.
   private static let descriptors: [Descriptor] = [
     Descriptor("etcdserverpb.KV", "Range", .unary, isRepeatable: true),  // 0
     Descriptor("etcdserverpb.KV", "Put", .unary, isRepeatable: false),  // 1
@@ -100,6 +114,9 @@ public struct RPCMethod: Sendable, Hashable, CustomStringConvertible {
     Descriptor("etcdserverpb.Auth", "RoleDelete", .unary, isRepeatable: false),  // 36
     Descriptor("etcdserverpb.Auth", "RoleGrantPermission", .unary, isRepeatable: false),  // 37
     Descriptor("etcdserverpb.Auth", "RoleRevokePermission", .unary, isRepeatable: false),  // 38
+    // 39, 40: etcd 3.5.
+    Descriptor("etcdserverpb.Maintenance", "Downgrade", .unary, isRepeatable: false, since: "3.5"),
+    Descriptor("etcdserverpb.Auth", "AuthStatus", .unary, isRepeatable: true, since: "3.5"),
   ]
 }
 
@@ -154,6 +171,9 @@ extension RPCMethod {
     public static let snapshot = RPCMethod(index: 16)
     /// `etcdserverpb.Maintenance/MoveLeader`.
     public static let moveLeader = RPCMethod(index: 17)
+    /// `etcdserverpb.Maintenance/Downgrade` (etcd 3.5 and later). Not repeatable: `.enable` and
+    /// `.cancel` change the cluster's downgrade state.
+    public static let downgrade = RPCMethod(index: 39)
   }
 
   /// The Cluster service.
@@ -170,12 +190,16 @@ extension RPCMethod {
     public static let memberPromote = RPCMethod(index: 22)
   }
 
-  /// The Auth service. Only the user and role reads are repeatable, as in clientv3's `retry.go`.
+  /// The Auth service. The user and role reads are repeatable, as in clientv3's `retry.go`, and so
+  /// is AuthStatus, which reads the auth store's state and changes nothing (clientv3 does not retry
+  /// it).
   public enum Auth {
     /// `etcdserverpb.Auth/AuthEnable`.
     public static let authEnable = RPCMethod(index: 23)
     /// `etcdserverpb.Auth/AuthDisable`.
     public static let authDisable = RPCMethod(index: 24)
+    /// `etcdserverpb.Auth/AuthStatus` (etcd 3.5 and later).
+    public static let authStatus = RPCMethod(index: 40)
     /// `etcdserverpb.Auth/Authenticate`.
     public static let authenticate = RPCMethod(index: 25)
     /// `etcdserverpb.Auth/UserAdd`.
@@ -219,5 +243,7 @@ extension RPCMethod {
     Auth.userDelete, Auth.userChangePassword, Auth.userGrantRole, Auth.userRevokeRole,
     Auth.roleAdd, Auth.roleGet, Auth.roleList, Auth.roleDelete, Auth.roleGrantPermission,
     Auth.roleRevokePermission,
+    // etcd 3.5
+    Maintenance.downgrade, Auth.authStatus,
   ]
 }

@@ -157,4 +157,43 @@ extension EtcdClient {
     )
     return MoveLeaderResponse(header: ResponseHeader(response.header))
   }
+
+  /// Checks, starts or cancels a downgrade of the cluster's version (etcd 3.5 and later).
+  ///
+  /// ```swift
+  /// let check = try await client.downgrade(.validate, version: "3.4")
+  /// print("the cluster at", check.version, "can be downgraded to 3.4")
+  /// ```
+  /// The server answers after a linearizable read, so the answer reflects every downgrade call
+  /// committed before it.
+  ///
+  /// etcd 3.5 applies `.enable` and `.cancel` but never answers them: the call ends at its deadline
+  /// with `.deadlineExceeded`, or with `.timeout` when the server's own request timeout (7 s with
+  /// the default election timeout) comes first, although the action took effect. `.validate`
+  /// tells: it fails with `.downgradeInProcess` while a downgrade is enabled and succeeds once it
+  /// is cancelled, and a `.cancel` with nothing to cancel fails with `.noInflightDowngrade`.
+  ///
+  /// - Parameters:
+  ///   - action: Validate the target version, start the downgrade, or cancel the one in progress.
+  ///   - version: The target version, `major.minor` or `major.minor.patch` (the patch is ignored):
+  ///     the minor release just below the cluster's version. `.cancel` does not look at it.
+  ///   - timeout: The call's deadline; the configuration's default when nil.
+  /// - Returns: The cluster's version when the server answered.
+  /// - Throws: `EtcdError`: `.unsupportedByServer` from a server older than etcd 3.5 (gRPC
+  ///   `UNIMPLEMENTED`); `.wrongDowngradeVersionFormat`, `.invalidDowngradeTargetVersion`,
+  ///   `.downgradeInProcess` (validating or enabling while a downgrade is in progress),
+  ///   `.noInflightDowngrade` (cancelling when none is), `.clusterVersionUnavailable` (a cluster
+  ///   that has not decided its version yet, right after it starts); from etcd 3.5, always
+  ///   `.deadlineExceeded` or `.timeout` for an `.enable` or `.cancel` that it accepts.
+  @discardableResult
+  public func downgrade(_ action: DowngradeAction, version: String, timeout: Duration? = nil)
+    async throws(EtcdError) -> DowngradeResponse
+  {
+    let response: Etcdserverpb_DowngradeResponse = try await unary(
+      RPCMethod.Maintenance.downgrade,
+      Etcdserverpb_DowngradeRequest(action: action.proto, version: version),
+      timeout: timeout
+    )
+    return DowngradeResponse(response)
+  }
 }

@@ -74,3 +74,27 @@ extension HashKVResponse {
     )
   }
 }
+
+extension DowngradeAction {
+  var proto: Etcdserverpb_DowngradeRequest.DowngradeAction {
+    switch self {
+    case .validate: .validate
+    case .enable: .enable
+    case .cancel: .cancel
+    }
+  }
+}
+
+extension Etcdserverpb_DowngradeRequest {
+  init(action: Etcdserverpb_DowngradeRequest.DowngradeAction, version: String) {
+    self.init()
+    self.action = action
+    self.version = version
+  }
+}
+
+extension DowngradeResponse {
+  init(_ proto: Etcdserverpb_DowngradeResponse) {
+    self.init(header: ResponseHeader(proto.header), version: proto.version)
+  }
+}

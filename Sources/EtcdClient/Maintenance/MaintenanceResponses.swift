@@ -2,7 +2,7 @@
 public struct StatusResponse: Sendable, Hashable {
   /// The response header; its `memberID` is the member that answered.
   public var header: ResponseHeader
-  /// The member's etcd version, e.g. `3.4.23`.
+  /// The member's etcd version, e.g. `3.4.23` or `3.5.1`.
   public var version: String
   /// The size of the member's backend database file in bytes.
   public var dbSize: Int64
@@ -136,5 +136,21 @@ public struct MoveLeaderResponse: Sendable, Hashable {
   /// Creates a response (public for tests and doubles).
   public init(header: ResponseHeader) {
     self.header = header
+  }
+}
+
+/// The result of a downgrade call (etcd 3.5 and later).
+public struct DowngradeResponse: Sendable, Hashable {
+  /// The response header.
+  public var header: ResponseHeader
+  /// The cluster's version when the server answered, as `major.minor.0` (e.g. `3.5.0`): the
+  /// version the whole cluster runs at, which the lowest release among its members bounds, not the
+  /// answering member's release.
+  public var version: String
+
+  /// Creates a response (public for tests and doubles).
+  public init(header: ResponseHeader, version: String) {
+    self.header = header
+    self.version = version
   }
 }

@@ -118,7 +118,9 @@ final class UnaryResponder: GRPCCallResponder, @unchecked Sendable {
     if status.code == .ok, let response {
       continuation.resume(returning: .success(response))
     } else {
-      var failure = error ?? EtcdError(status: status, origin: end.origin, endpoint: endpoint)
+      var failure =
+        error
+        ?? EtcdError(status: status, origin: end.origin, endpoint: endpoint, method: call.method)
       if end.neverProcessed { failure.requestNeverProcessed = true }
       continuation.resume(returning: .failure(failure))
     }

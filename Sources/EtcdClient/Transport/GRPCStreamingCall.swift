@@ -131,7 +131,13 @@ final class GRPCStreamingCall: GRPCCallResponder, @unchecked Sendable {
     var failure =
       status.code == .ok
       ? nil
-      : error ?? EtcdError(status: status, origin: end.origin, endpoint: connection.endpoint.description)
+      : error
+        ?? EtcdError(
+          status: status,
+          origin: end.origin,
+          endpoint: connection.endpoint.description,
+          method: call.method
+        )
     if end.neverProcessed { failure?.requestNeverProcessed = true }
     if let info {
       let outcome = ClientCallOutcome(

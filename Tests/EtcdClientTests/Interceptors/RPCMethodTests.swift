@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import EtcdClient
@@ -51,6 +52,10 @@ struct RPCMethodTests {
       (RPCMethod.Maintenance.moveLeader, "/etcdserverpb.Maintenance/MoveLeader", .unary, false),
       (RPCMethod.Cluster.memberList, "/etcdserverpb.Cluster/MemberList", .unary, true),
       (RPCMethod.Cluster.memberAdd, "/etcdserverpb.Cluster/MemberAdd", .unary, false),
+      (RPCMethod.Maintenance.downgrade, "/etcdserverpb.Maintenance/Downgrade", .unary, false),
+      (RPCMethod.Auth.authStatus, "/etcdserverpb.Auth/AuthStatus", .unary, true),
+      (RPCMethod.Auth.authEnable, "/etcdserverpb.Auth/AuthEnable", .unary, false),
+      (RPCMethod.Auth.userList, "/etcdserverpb.Auth/UserList", .unary, true),
     ]
   )
   func method(method: RPCMethod, path: String, type: RPCMethod.CallType, isRepeatable: Bool) {
@@ -58,6 +63,56 @@ struct RPCMethodTests {
     #expect(method.type == type)
     #expect(method.isRepeatable == isRepeatable)
     #expect(RPCMethod.all[method.index] == method)
+  }
+
+  @Test("the methods etcd 3.4 lacks name etcd 3.5; the others name no release")
+  func minimumEtcdVersions() {
+    let newer = RPCMethod.all.filter { $0.minimumEtcdVersion != nil }
+    #expect(newer == [RPCMethod.Maintenance.downgrade, RPCMethod.Auth.authStatus])
+    #expect(newer.allSatisfy { $0.minimumEtcdVersion == "3.5" })
+    // Added at the end: the methods of etcd 3.4 keep their index.
+    #expect(RPCMethod.Maintenance.downgrade.index == 39)
+    #expect(RPCMethod.Auth.authStatus.index == 40)
+    #expect(RPCMethod.Auth.roleRevokePermission.index == 38)
+  }
+
+  /// The `rpc` lines of `Protos/etcdserverpb/rpc.proto`, as `(service, method, call type)`.
+  static func protoMethods() throws -> [(String, String, RPCMethod.CallType)] {
+    let root = URL(fileURLWithPath: #filePath)
+      .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent()
+    let text = try String(
+      contentsOf: root.appendingPathComponent("Protos/etcdserverpb/rpc.proto"), encoding: .utf8)
+    var service = ""
+    var methods: [(String, String, RPCMethod.CallType)] = []
+    for line in text.split(separator: "\n") {
+      let words = line.split(whereSeparator: { " (){;".contains($0) })
+      if words.first == "service", words.count > 1 {
+        service = "etcdserverpb." + words[1]
+      } else if words.first == "rpc", words.count > 4 {
+        let requestStream = words[2] == "stream"
+        let returns = try #require(words.firstIndex(of: "returns"))
+        let responseStream = words[returns + 1] == "stream"
+        let type: RPCMethod.CallType =
+          switch (requestStream, responseStream) {
+          case (false, false): .unary
+          case (true, false): .clientStream
+          case (false, true): .serverStream
+          case (true, true): .bidiStream
+          }
+        methods.append((service, String(words[1]), type))
+      }
+    }
+    return methods
+  }
+
+  @Test("the table has every RPC of Protos/etcdserverpb/rpc.proto, with its call type")
+  func tableMatchesProtos() throws {
+    let protos = try Self.protoMethods()
+    #expect(protos.count == 41)
+    let fromProtos = Set(protos.map { "/\($0.0)/\($0.1) \($0.2)" })
+    let fromTable = Set(RPCMethod.all.map { "\($0.path) \($0.type)" })
+    #expect(fromTable == fromProtos)
   }
 
   @Test("call type labels use go-grpc-prometheus' names")

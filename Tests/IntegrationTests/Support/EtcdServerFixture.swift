@@ -269,6 +269,12 @@ extension EtcdTestCluster {
     let line = result.output.split(separator: "\n").first { $0.hasPrefix("etcd Version: ") }
     return line.map { String($0.dropFirst("etcd Version: ".count)) }
   }()
+
+  /// `major.minor` of `binaryVersion`, e.g. `3.4` or `3.5`: what tests of a feature that a release
+  /// added branch on.
+  static var binaryMinorVersion: String? {
+    binaryVersion.map { $0.split(separator: ".").prefix(2).joined(separator: ".") }
+  }
 }
 
 /// Runs `body` with a fresh single-member cluster and stops it afterwards.

@@ -1,0 +1,1 @@
+../../Sources/EtcdClient/Interceptors/RPCMethod.swift
