@@ -30,20 +30,26 @@ actor ClusterChecks {
     self.hashAttempts = hashAttempts
   }
 
-  /// Member list and alarms, and the leader as the members' statuses report it.
+  /// The member list, read at the start of a round so that the round probes the members the cluster has.
   ///
-  /// - Parameter statuses: Each member's last status, by `endpoint` label.
-  /// - Returns: The member list, or nil when it could not be read.
-  func run(statuses: [String: StatusResponse]) async -> [Member]? {
+  /// - Returns: The members, or nil when the list could not be read.
+  func memberList() async -> [Member]? {
     let started = ContinuousClock.now
-    var members: [Member]?
     do {
-      members = try await client.memberList(timeout: timeout).members
-      metrics.clusterMembers.set(Double(members?.count ?? 0))
+      let members = try await client.memberList(timeout: timeout).members
+      metrics.clusterMembers.set(Double(members.count))
       metrics.record(endpoint: "cluster", op: .memberList, duration: ContinuousClock.now - started, error: nil)
+      return members
     } catch {
       metrics.record(endpoint: "cluster", op: .memberList, duration: ContinuousClock.now - started, error: error)
+      return nil
     }
+  }
+
+  /// Alarms, and the leader as the members' statuses report it.
+  ///
+  /// - Parameter statuses: Each member's last status, by `endpoint` label.
+  func observe(statuses: [String: StatusResponse]) async {
     if let alarms = try? await client.alarms(timeout: timeout) {
       for (endpoint, status) in statuses {
         let memberID = status.header.memberID
@@ -65,7 +71,6 @@ actor ClusterChecks {
       }
       lastLeader = leader
     }
-    return members
   }
 
   /// Compares every member's HashKV at one revision (`HashConsistency`): only members that hashed above the

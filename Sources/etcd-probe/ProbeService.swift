@@ -42,6 +42,11 @@ struct ProbeService: Service {
 
   private func runRound(number: Int, hashCheck: Bool) async {
     let started = ContinuousClock.now
+    // The member list first: a member removed since the last round is not probed (and failed) once more,
+    // and a new one is probed in this round.
+    if let members = await checks.memberList(), discovers, !Task.isCancelled {
+      for name in await targets.follow(members) { await checks.forget(member: name) }
+    }
     let probers = await targets.all
     let results = await withTaskGroup(of: (Int, RoundRecord.Target).self) { group in
       for (index, prober) in probers.enumerated() {
@@ -59,14 +64,11 @@ struct ProbeService: Service {
     for prober in await targets.memberProbers {
       if let status = await prober.lastStatus { statuses[prober.name] = status }
     }
-    let members = await checks.run(statuses: statuses)
+    await checks.observe(statuses: statuses)
     var hashSummary: String?
     if hashCheck {
       let hashTargets = await targets.hashTargets()
       if hashTargets.count > 1 { hashSummary = await checks.checkHashes(members: hashTargets) }
-    }
-    if discovers, let members, !Task.isCancelled {
-      for name in await targets.follow(members) { await checks.forget(member: name) }
     }
     metrics.rounds.increment()
     board.completed(
