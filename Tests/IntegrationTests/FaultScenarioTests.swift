@@ -36,7 +36,7 @@ struct FaultScenarioTests {
             acknowledged[revision] = "kl/\(index)"
           } catch {
             // Typed, and bounded by the deadline; whether it was applied is unknown (see the README).
-            #expect((error as? EtcdError).map { $0.code != .rpcFailed } == true, "untyped failure: \(error)")
+            #expect(error.code != .rpcFailed, "untyped failure: \(error)")
             failed += 1
           }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -104,8 +105,21 @@ public enum LoopbackHTTP {
   }
 }
 
-/// A TCP port on 127.0.0.1 that was free a moment ago.
+/// Ports handed out by `freeLoopbackPort()` in this process: the kernel may give a port that was bound and
+/// closed a moment ago to the next bind of port 0, and two members of one test cluster must not share one.
+private let handedOut = Mutex<Set<Int>>([])
+
+/// A TCP port on 127.0.0.1 that was free a moment ago, and that no earlier call in this process returned.
 public func freeLoopbackPort() throws -> Int {
+  for _ in 0..<64 {
+    let port = try boundAndReleasedLoopbackPort()
+    if handedOut.withLock({ $0.insert(port).inserted }) { return port }
+  }
+  throw LoopbackHTTPError("no free loopback port that was not handed out already, in 64 tries")
+}
+
+/// A TCP port on 127.0.0.1 that was free a moment ago: bound to port 0, read back, closed.
+private func boundAndReleasedLoopbackPort() throws -> Int {
   let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
   guard fd >= 0 else { throw LoopbackHTTPError("socket: errno \(errno)") }
   defer { close(fd) }
