@@ -97,11 +97,38 @@ public enum LoopbackHTTP {
       guard let colon = line.firstIndex(of: ":") else { continue }
       fields[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
     }
-    let body = Array(bytes[(end + separator.count)...])
+    var body = Array(bytes[(end + separator.count)...])
+    if fields["transfer-encoding"]?.lowercased() == "chunked" { body = try decodeChunked(body) }
     if method != "HEAD", let declared = fields["content-length"].flatMap({ Int($0) }), declared != body.count {
       throw LoopbackHTTPError("body of \(body.count) bytes, Content-Length \(declared)")
     }
     return LoopbackHTTPResponse(status: status, headers: fields, body: body)
+  }
+}
+
+/// The body of a `Transfer-Encoding: chunked` response (Go's net/http, so etcd's /metrics, sends one when it
+/// writes a large body in pieces): each chunk is `<size in hex>[;extension]\r\n<bytes>\r\n`, and a chunk of size
+/// 0 ends it.
+func decodeChunked(_ encoded: [UInt8]) throws -> [UInt8] {
+  var body: [UInt8] = []
+  var index = 0
+  let lineEnd = Array("\r\n".utf8)
+  while true {
+    guard let sizeEnd = encoded[index...].indices.first(where: { encoded[$0...].starts(with: lineEnd) }) else {
+      throw LoopbackHTTPError("chunked body: no chunk size line at byte \(index)")
+    }
+    let sizeText = String(decoding: encoded[index..<sizeEnd], as: UTF8.self)
+      .split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+    guard let size = Int(sizeText, radix: 16), size >= 0 else {
+      throw LoopbackHTTPError("chunked body: bad chunk size \"\(sizeText)\"")
+    }
+    if size == 0 { return body }
+    let start = sizeEnd + lineEnd.count
+    guard start + size + lineEnd.count <= encoded.count else {
+      throw LoopbackHTTPError("chunked body: a chunk of \(size) bytes is cut short")
+    }
+    body += encoded[start..<(start + size)]
+    index = start + size + lineEnd.count
   }
 }
 
