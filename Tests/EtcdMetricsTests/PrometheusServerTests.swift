@@ -133,34 +133,16 @@ struct PrometheusServerTests {
   /// Runs an instant query; returns `data.result`.
   static func query(_ query: String, port: Int) throws -> [[String: Any]] {
     let encoded = query.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? query
+    // Go's server sends larger answers chunked; LoopbackHTTP gives the decoded body.
     let response = try LoopbackHTTP.request(port: port, path: "/api/v1/query?query=\(encoded)")
-    // Go's server sends larger answers chunked, which LoopbackHTTP leaves as they are.
-    let body =
-      response.headers["transfer-encoding"] == "chunked" ? dechunk(response.body) : response.body
     guard response.status == 200,
-      let json = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+      let json = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
       let data = json["data"] as? [String: Any],
       let result = data["result"] as? [[String: Any]]
     else {
       throw LoopbackHTTPError("bad answer to \(query): \(response.body.text)")
     }
     return result
-  }
-
-  /// The payload of a chunked HTTP/1.1 body (no trailers expected).
-  static func dechunk(_ bytes: [UInt8]) -> [UInt8] {
-    var output: [UInt8] = []
-    var position = 0
-    while position < bytes.count {
-      guard let lineEnd = bytes[position...].firstIndex(of: UInt8(ascii: "\r")) else { break }
-      let sizeText = String(decoding: bytes[position..<lineEnd], as: UTF8.self)
-      guard let size = Int(sizeText.split(separator: ";").first ?? "", radix: 16), size > 0,
-        lineEnd + 2 + size <= bytes.count
-      else { break }
-      output.append(contentsOf: bytes[(lineEnd + 2)..<(lineEnd + 2 + size)])
-      position = lineEnd + 2 + size + 2
-    }
-    return output
   }
 
   /// The value of a vector element (`"value": [time, "1.5"]`).

@@ -11,9 +11,10 @@ import Synchronization
 public struct LoopbackHTTPResponse: Sendable {
   /// The status code.
   public var status: Int
-  /// Header fields, names lowercased.
+  /// Header fields, names lowercased; `transfer-encoding: chunked` is left out, since the body is decoded.
   public var headers: [String: String]
-  /// The body, exactly `Content-Length` bytes when the server sent one (none for `HEAD`).
+  /// The body, exactly `Content-Length` bytes when the server sent one (none for `HEAD`); a chunked body
+  /// decoded.
   public var body: [UInt8]
   /// The body as UTF-8 text.
   public var text: String { String(decoding: body, as: UTF8.self) }
@@ -98,7 +99,11 @@ public enum LoopbackHTTP {
       fields[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
     }
     var body = Array(bytes[(end + separator.count)...])
-    if fields["transfer-encoding"]?.lowercased() == "chunked" { body = try decodeChunked(body) }
+    if fields["transfer-encoding"]?.lowercased() == "chunked" {
+      // The body is given decoded, so the field that says it is encoded goes.
+      body = try decodeChunked(body)
+      fields["transfer-encoding"] = nil
+    }
     if method != "HEAD", let declared = fields["content-length"].flatMap({ Int($0) }), declared != body.count {
       throw LoopbackHTTPError("body of \(body.count) bytes, Content-Length \(declared)")
     }
