@@ -22,6 +22,15 @@ struct OperationFailure: Sendable, Equatable, CustomStringConvertible {
     self.init(code: error.status.code.goName, reason: error.code.name, message: error.message)
   }
 
+  /// A failed call, from any error: an `EtcdError` as above, anything else as `Unknown`/`rpc_failed`.
+  init(_ error: any Error) {
+    if let error = error as? EtcdError {
+      self.init(error)
+    } else {
+      self.init(code: "Unknown", reason: EtcdError.Code.rpcFailed.name, message: "\(error)")
+    }
+  }
+
   /// A call that returned OK with a wrong answer.
   init(_ failure: AnswerFailure, _ message: String) {
     self.init(code: "OK", reason: failure.rawValue, message: message)
@@ -43,12 +52,13 @@ struct OperationHealth: Sendable, Equatable {
     case failingDifferently(OperationFailure)
   }
 
-  private var failing: [ProbeMetrics.Operation: (failure: OperationFailure, count: Int)] = [:]
-
-  static func == (lhs: Self, rhs: Self) -> Bool {
-    lhs.failing.mapValues(\.failure) == rhs.failing.mapValues(\.failure)
-      && lhs.failing.mapValues(\.count) == rhs.failing.mapValues(\.count)
+  /// An operation's current failure and how many attempts in a row failed.
+  private struct Failing: Sendable, Equatable {
+    var failure: OperationFailure
+    var count: Int
   }
+
+  private var failing: [ProbeMetrics.Operation: Failing] = [:]
 
   /// Records one outcome; returns the transition it makes, if any.
   mutating func record(_ op: ProbeMetrics.Operation, failure: OperationFailure?) -> Transition? {
@@ -56,13 +66,13 @@ struct OperationHealth: Sendable, Equatable {
     case (nil, nil):
       return nil
     case (nil, let failure?):
-      failing[op] = (failure, 1)
+      failing[op] = Failing(failure: failure, count: 1)
       return .startedFailing(failure)
     case (let previous?, nil):
       failing[op] = nil
       return .recovered(failures: previous.count)
     case (let previous?, let failure?):
-      failing[op] = (failure, previous.count + 1)
+      failing[op] = Failing(failure: failure, count: previous.count + 1)
       let same = previous.failure.code == failure.code && previous.failure.reason == failure.reason
       return same ? nil : .failingDifferently(failure)
     }

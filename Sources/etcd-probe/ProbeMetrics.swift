@@ -157,11 +157,7 @@ final class ProbeMetrics: Sendable {
 
   /// Records one operation's outcome from a call's error (nil when it succeeded).
   func record(endpoint: String, op: Operation, duration: Duration, error: (any Error)?) {
-    let failure = error.map { error in
-      (error as? EtcdError).map(OperationFailure.init)
-        ?? OperationFailure(code: "Unknown", reason: EtcdError.Code.rpcFailed.name, message: "\(error)")
-    }
-    record(endpoint: endpoint, op: op, duration: duration, failure: failure)
+    record(endpoint: endpoint, op: op, duration: duration, failure: error.map(OperationFailure.init))
   }
 
   /// Removes the series of one operation of an endpoint (a learner serves no writes).
@@ -176,18 +172,15 @@ final class ProbeMetrics: Sendable {
   /// Removes every series of an endpoint: the member left the cluster, and its series must not stay at their
   /// last value.
   func removeEndpoint(_ endpoint: String) {
-    for family in endpointFamilies { family(endpoint) }
-  }
-
-  private var endpointFamilies: [(String) -> Void] {
-    let histograms = [duration, watchDelay]
-    let counters = [attempts, failures, watchResumes, watchCompactions, watchClusterChanges]
-    let gauges = [
+    for family in [duration, watchDelay] { family.removeAll(whereLabel: "endpoint", is: endpoint) }
+    for family in [attempts, failures, watchResumes, watchCompactions, watchClusterChanges] {
+      family.removeAll(whereLabel: "endpoint", is: endpoint)
+    }
+    for family in [
       success, isLeader, leaderInfo, raftTerm, raftIndex, raftAppliedIndex, dbSize, dbSizeInUse, alarm, info,
       hashMismatch, watchProgressLag, serializableLag, compactRevision,
-    ]
-    return histograms.map { family in { family.removeAll(whereLabel: "endpoint", is: $0) } }
-      + counters.map { family in { family.removeAll(whereLabel: "endpoint", is: $0) } }
-      + gauges.map { family in { family.removeAll(whereLabel: "endpoint", is: $0) } }
+    ] {
+      family.removeAll(whereLabel: "endpoint", is: endpoint)
+    }
   }
 }

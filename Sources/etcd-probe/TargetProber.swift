@@ -136,12 +136,13 @@ actor TargetProber {
       write = ProbeWrite(sequence: self.sequence, revision: response.header.revision, value: value)
       return nil
     }
-    if write == nil { history.recordUncertain(sequence: sequence) }
     if let write {
       history.record(write)
       let acknowledged = ContinuousClock.now
       await checkWatch(of: write, acknowledged: acknowledged)
       metrics.watchProgressLag.labels(name).set(Double(max(0, write.revision - latestWatchedRevision)))
+    } else {
+      history.recordUncertain(sequence: sequence)
     }
 
     await measure(.get) {
@@ -159,7 +160,8 @@ actor TargetProber {
       let response = try await client.get(key, options: .init(serializable: true), timeout: timeout)
       serializable = (response, ContinuousClock.now - serializableStarted)
     } catch {
-      record(.getSerializable, duration: ContinuousClock.now - serializableStarted, failure: failure(error))
+      record(
+        .getSerializable, duration: ContinuousClock.now - serializableStarted, failure: OperationFailure(error))
     }
 
     var upperBound: Int64?
@@ -274,14 +276,9 @@ actor TargetProber {
     do {
       failure = try await body()
     } catch {
-      failure = self.failure(error)
+      failure = OperationFailure(error)
     }
     record(op, duration: ContinuousClock.now - started, failure: failure)
-  }
-
-  private func failure(_ error: any Error) -> OperationFailure {
-    if let error = error as? EtcdError { return OperationFailure(error) }
-    return OperationFailure(code: "Unknown", reason: EtcdError.Code.rpcFailed.name, message: "\(error)")
   }
 
   /// Records an outcome in the metrics and the status page, and logs when the operation starts or stops
