@@ -93,7 +93,8 @@ final class ProbeMetrics: Sendable {
       labelNames: ["outcome"])
     hashCheckRetries = registry.makeCounter(
       name: "etcd_probe_hash_check_retries_total",
-      help: "HashKV rounds asked again at a fresh revision because members reported different compact revisions.")
+      help: "HashKV rounds asked again at a fresh revision because some members could not be compared: different "
+        + "compact revisions, or the revision compacted or not yet applied on a member.")
     raftTerm = registry.makeGaugeFamily(
       name: "etcd_probe_endpoint_raft_term", help: "The member's raft term.", labelNames: ["endpoint"])
     raftIndex = registry.makeGaugeFamily(
