@@ -283,7 +283,12 @@ struct MaintenanceTests {
       case "3.5":
         let memberID = try await client.status().header.memberID
         // The cluster's version is 3.5.0, whose only downgrade target is 3.4, patch or not.
-        let valid = try await validateDowngrade(client, to: "3.4")
+        // A fresh cluster may not have decided its version yet.
+        let valid = try await retrying(
+          while: .clusterVersionUnavailable, for: .seconds(5), pause: .milliseconds(100)
+        ) {
+          try await client.downgrade(.validate, version: "3.4")
+        }
         #expect(valid.version == "3.5.0")
         #expect(valid.header.memberID == memberID)
         #expect(try await client.downgrade(.validate, version: "3.4.9").version == "3.5.0")
@@ -324,26 +329,6 @@ struct MaintenanceTests {
       default:
         Issue.record("no expectation for etcd \(version)")
       }
-    }
-  }
-
-  /// `.validate` of `target`, waiting (at most 5 s) while a fresh cluster has not decided its
-  /// version yet.
-  private func validateDowngrade(_ client: EtcdClient, to target: String) async throws
-    -> DowngradeResponse
-  {
-    let deadline = ContinuousClock.now + .seconds(5)
-    while true {
-      let outcome: EtcdError
-      do {
-        return try await client.downgrade(.validate, version: target)
-      } catch {
-        outcome = error
-      }
-      guard outcome.code == .clusterVersionUnavailable, ContinuousClock.now < deadline else {
-        throw outcome
-      }
-      try await Task.sleep(for: .milliseconds(100))
     }
   }
 

@@ -126,16 +126,9 @@ struct ProbeTests {
 
       // A new member, as a learner.
       let added = try etcd.newMember()
-      // etcd refuses reconfiguration until every member has been connected for a while (bounded retry).
-      let addDeadline = ContinuousClock.now + .seconds(15)
-      var learner: Member
-      while true {
-        do {
-          learner = try await client.addMember(peerURLs: [added.peerURL], isLearner: true).member
-          break
-        } catch let error as EtcdError where error.code == .unhealthy && ContinuousClock.now < addDeadline {
-          try await Task.sleep(for: .milliseconds(200))
-        }
+      // etcd refuses reconfiguration until every member has been connected for a while.
+      let learner = try await retrying(while: .unhealthy, for: .seconds(15)) {
+        try await client.addMember(peerURLs: [added.peerURL], isLearner: true).member
       }
       try await etcd.join(added)
       let asLearner = try await probe.waitForScrape { samples in
@@ -146,15 +139,9 @@ struct ProbeTests {
       #expect(asLearner["etcd_probe_success{endpoint=\"\(added.endpoint)\",op=\"put\"}"] == nil)
       #expect(sum(asLearner, "etcd_probe_failures_total", containing: ["endpoint=\"\(added.endpoint)\""]) == 0)
 
-      // Promoted once it has caught up (bounded: etcd refuses while the learner lags).
-      let deadline = ContinuousClock.now + .seconds(20)
-      while true {
-        do {
-          _ = try await client.promoteMember(id: learner.id)
-          break
-        } catch let error as EtcdError where error.code == .learnerNotReady && ContinuousClock.now < deadline {
-          try await Task.sleep(for: .milliseconds(200))
-        }
+      // Promoted once it has caught up (etcd refuses while the learner lags).
+      _ = try await retrying(while: .learnerNotReady, for: .seconds(20)) {
+        try await client.promoteMember(id: learner.id)
       }
       let promoted = try await probe.waitForScrape { samples in
         samples["etcd_probe_success{endpoint=\"\(added.endpoint)\",op=\"put\"}"] == 1

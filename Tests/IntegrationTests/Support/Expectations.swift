@@ -26,3 +26,22 @@ func expectEtcdError(
     return nil
   }
 }
+
+/// Calls `body` again while it fails with an `EtcdError` of `code` (a state etcd leaves by itself, such as a
+/// fresh cluster refusing reconfiguration), pausing `pause` between tries, for at most `limit`. Any other
+/// error, or `code` once `limit` has passed, is thrown.
+func retrying<T>(
+  while code: EtcdError.Code,
+  for limit: Duration,
+  pause: Duration = .milliseconds(200),
+  _ body: () async throws -> T
+) async throws -> T {
+  let deadline = ContinuousClock.now + limit
+  while true {
+    do {
+      return try await body()
+    } catch let error as EtcdError where error.code == code && ContinuousClock.now < deadline {
+      try await Task.sleep(for: pause)
+    }
+  }
+}
