@@ -240,6 +240,8 @@ public final class EtcdClient: Sendable {
 
     var tried = Set<ObjectIdentifier>()
     var attempt = 0
+    // The reason the latest attempt found no server, if one did not.
+    var connectionFailure: EtcdError?
     // The clock is read only for interceptors: the first attempt starts with the call, and a successful
     // attempt ends with it, so one call costs two readings. Times are nanoseconds from the call's start.
     var attemptOffset: Int64 = 0
@@ -297,9 +299,22 @@ public final class EtcdClient: Sendable {
           throw error
         }
 
-      case .failure(let error):
-        if error.code == .connectionFailed || error.code == .connectionClosed {
+      case .failure(let attemptError):
+        // A deadline that ends a call while it is still connecting, after an attempt that found no server,
+        // ends it with that connection failure: the call never reached a server, and the connection error
+        // says why; the deadline only stopped the retrying.
+        let error: EtcdError
+        if attemptError.code == .deadlineExceeded, attemptError.requestNeverProcessed,
+          let connectionFailure
+        {
+          error = connectionFailure
+        } else if attemptError.code == .connectionFailed || attemptError.code == .connectionClosed {
           endpoints.failed(connection)
+          connectionFailure = attemptError
+          error = attemptError
+        } else {
+          connectionFailure = nil
+          error = attemptError
         }
         if let info {
           let record = ClientAttempt(
