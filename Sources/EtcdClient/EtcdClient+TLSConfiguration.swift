@@ -17,8 +17,15 @@ extension EtcdClient.Configuration {
   /// )
   /// ```
   ///
-  /// Files are read once, when the `EtcdClient` is made; a missing or unreadable file makes `EtcdClient.init`
-  /// throw `.invalidConfiguration` naming the file.
+  /// Files are first read when the `EtcdClient` is made; a missing or unreadable file makes `EtcdClient.init`
+  /// throw `.invalidConfiguration` naming the file. After that the client follows rotations (cert-manager,
+  /// Vault agents) without a restart: before each new connection, and when `EtcdClient.tlsCertificates()` or
+  /// `EtcdClient.tlsFilesState()` is called and the last look is older than `reloadCheckInterval`, it `stat`s
+  /// the files (no read when device, inode, size and times are unchanged) and, when they changed, reads them and
+  /// makes a new context for the connections made from then on. Connections already open keep theirs. When the
+  /// new files do not load (a half-written file, a key that does not fit the certificate, unparsable PEM), the
+  /// client keeps the last context that loaded, counts the failure in `EtcdClient.tlsFilesState()`, and tries
+  /// again at the next look, so a certificate and key written one after the other are picked up once both are.
   ///
   /// A failed handshake (a certificate from an unknown CA, for another host name or expired; a client certificate
   /// the server refused) fails the calls waiting for that connection with `.connectionFailed` (gRPC
@@ -42,6 +49,24 @@ extension EtcdClient.Configuration {
     /// For tests only: the connection is encrypted but not authenticated, so anyone between the client and the
     /// server can read and change every call. The client certificate, if any, is still sent.
     public var insecureSkipVerify: Bool = false
+    /// How old the last look at the TLS files may be before a call to `EtcdClient.tlsCertificates()` or
+    /// `EtcdClient.tlsFilesState()` looks again (a `stat` per file). Default: 30 seconds. nil: only new
+    /// connections look.
+    ///
+    /// Every new connection looks at the files whatever this is; no timer runs. This makes a broken rotation
+    /// visible to a caller that polls the state (a probe) before a new connection needs the files.
+    public var reloadCheckInterval: Duration? = .seconds(30)
+
+    /// The files the configuration reads, in a fixed order: CA files, then the client certificate chain and key.
+    var files: [String] {
+      var paths: [String] = []
+      if case .files(let caFiles) = trustRoots.source { paths += caFiles }
+      if let clientCertificate {
+        if case .file(let path) = clientCertificate.certificateChain { paths.append(path) }
+        if case .file(let path) = clientCertificate.privateKey { paths.append(path) }
+      }
+      return paths
+    }
 
     /// Verification against the system's trusted CAs, no client certificate.
     public static var defaults: TLS { TLS() }

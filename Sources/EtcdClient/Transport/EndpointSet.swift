@@ -26,6 +26,9 @@ final class EndpointSet: Sendable {
     state = Mutex(State(connections: connections, balancer: EndpointBalancer(count: connections.count)))
   }
 
+  /// The TLS settings of connections to endpoints that use TLS; nil when none does.
+  var tls: GRPCConnection.TLS? { settings.tls }
+
   /// Every connection.
   var all: [GRPCConnection] { state.withLock { $0.connections } }
 

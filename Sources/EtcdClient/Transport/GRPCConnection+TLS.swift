@@ -3,10 +3,11 @@ import NIOCore
 import NIOSSL
 
 extension GRPCConnection {
-  /// TLS prepared once per client: the NIOSSL context (trust roots, client certificate, ALPN `h2`) and the
-  /// server name override.
+  /// TLS prepared per client: the store of the current NIOSSL context (trust roots, client certificate, ALPN
+  /// `h2`), which reloads the files it came from when they change, and the server name override.
   struct TLS: Sendable {
-    let context: NIOSSLContext
+    /// The current context and the expiry of its certificates; each new connection asks it for the context.
+    let store: TLSContextStore
     /// The configured `serverName`, if any.
     let serverName: String?
 
@@ -22,22 +23,42 @@ extension GRPCConnection {
     ) throws(EtcdError) {
       guard configuration != nil || endpoints.contains(where: \.isTLS) else { return nil }
       let tls = configuration ?? .defaults
+      self.store = try TLSContextStore(configuration: tls)
+      self.serverName = tls.serverName
+    }
+
+    /// The certificates and NIOSSL context made from one reading of a TLS configuration.
+    struct Material: Sendable {
+      let context: NIOSSLContext
+      /// The `notAfter` of the client certificate (the chain's first), if any.
+      let clientCertificateNotAfter: Date?
+      /// The `notAfter` of each trusted CA certificate loaded (none for the system's), earliest first.
+      let trustRootsNotAfter: [Date]
+    }
+
+    /// Reads the configuration's files and PEM text and makes a NIOSSL context of them.
+    ///
+    /// - Throws: `EtcdError` with code `.invalidConfiguration`, naming the file, when a CA file, certificate or
+    ///   key cannot be loaded, or when the key does not fit the certificate.
+    static func load(_ tls: EtcdClient.Configuration.TLS) throws(EtcdError) -> Material {
       var nio = TLSConfiguration.makeClientConfiguration()
       nio.minimumTLSVersion = .tlsv12
       nio.applicationProtocols = ["h2"]
       nio.certificateVerification = tls.insecureSkipVerify ? .none : .fullVerification
+      var roots: [NIOSSLCertificate] = []
       switch tls.trustRoots.source {
       case .system:
         nio.trustRoots = .default
       case .files(let paths):
-        var certificates: [NIOSSLCertificate] = []
         for path in paths {
-          certificates += try Self.loadCertificates(file: path, what: "CA certificates")
+          roots += try Self.loadCertificates(file: path, what: "CA certificates")
         }
-        nio.trustRoots = .certificates(certificates)
+        nio.trustRoots = .certificates(roots)
       case .pem(let bytes):
-        nio.trustRoots = .certificates(try Self.loadCertificates(pem: bytes, what: "CA certificates"))
+        roots = try Self.loadCertificates(pem: bytes, what: "CA certificates")
+        nio.trustRoots = .certificates(roots)
       }
+      var clientNotAfter: Date?
       if let client = tls.clientCertificate {
         let chain: [NIOSSLCertificate]
         switch client.certificateChain {
@@ -62,16 +83,27 @@ extension GRPCConnection {
         }
         nio.certificateChain = chain.map { .certificate($0) }
         nio.privateKey = .privateKey(key)
+        clientNotAfter = chain.first.map(Self.notAfter)
       }
+      let context: NIOSSLContext
       do {
-        self.context = try NIOSSLContext(configuration: nio)
+        context = try NIOSSLContext(configuration: nio)
       } catch {
         throw Self.invalid(
           "cannot set up TLS (does the client private key belong to the client certificate?): \(error)",
           cause: error
         )
       }
-      self.serverName = tls.serverName
+      return Material(
+        context: context,
+        clientCertificateNotAfter: clientNotAfter,
+        trustRootsNotAfter: roots.map(Self.notAfter).sorted()
+      )
+    }
+
+    /// A certificate's `notAfter` as a date.
+    static func notAfter(_ certificate: NIOSSLCertificate) -> Date {
+      Date(timeIntervalSince1970: TimeInterval(certificate.notValidAfter))
     }
 
     /// The name sent as SNI and checked against the certificate's DNS names: the override, else the endpoint's

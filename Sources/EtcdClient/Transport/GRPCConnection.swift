@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -46,6 +47,11 @@ final class GRPCConnection: @unchecked Sendable {
   let connectAttempts = Atomic<Int>(0)
   /// Channels still open (including draining ones), so `close` can wait for all of them.
   private var openChannels: [ObjectIdentifier: any Channel] = [:]
+  /// The `notAfter` of the certificate the server presented at the latest TLS handshake; read from any thread.
+  private let serverCertificate = Mutex<Date?>(nil)
+
+  /// The `notAfter` of the certificate the server presented at the latest TLS handshake, if any.
+  var serverCertificateNotAfter: Date? { serverCertificate.withLock { $0 } }
 
   init(endpoint: Endpoint, eventLoop: any EventLoop, settings: Settings) {
     self.endpoint = endpoint
@@ -78,6 +84,8 @@ final class GRPCConnection: @unchecked Sendable {
     let settings = self.settings
     let endpoint = self.endpoint
     let tls = endpoint.isTLS ? settings.tls : nil
+    // Looks at the TLS files (and reloads them when they changed) once per connection, not per channel.
+    let tlsContext = tls?.store.contextForNewConnection()
     let handler = GRPCConnectionHandler(
       endpoint: endpoint,
       settings: .init(
@@ -97,8 +105,9 @@ final class GRPCConnection: @unchecked Sendable {
       .channelOption(.tcpOption(.tcp_nodelay), value: 1)
       .channelInitializer { channel in
         channel.eventLoop.makeCompletedFuture {
-          if let tls {
-            try readiness.value.add(tls: tls, endpoint: endpoint, timeout: settings.dialTimeout, to: channel)
+          if let tls, let tlsContext {
+            try readiness.value.add(
+              tls: tls, context: tlsContext, endpoint: endpoint, timeout: settings.dialTimeout, to: channel)
           }
           try channel.pipeline.syncOperations.addHandler(boundHandler.value)
         }
@@ -112,6 +121,10 @@ final class GRPCConnection: @unchecked Sendable {
         }
         self.track(channel)
         tlsReady.whenReady { ready in
+          if let certificate = tlsReady.peerCertificate {
+            let notAfter = GRPCConnection.TLS.notAfter(certificate)
+            self.serverCertificate.withLock { $0 = notAfter }
+          }
           self.connectFinished(ready.map { channel }.mapError { $0 }, handler: boundHandler.value)
         }
       }

@@ -14,6 +14,9 @@ import NIOTLS
 /// server has checked the client certificate, so a server that refuses it answers with an alert only after
 /// that. Waiting for the server's first bytes turns that alert into a connection failure, not a failed call.
 ///
+/// It keeps the certificate the server presented (`peerCertificate`), which the connection reports as the
+/// endpoint's server certificate expiry.
+///
 /// It sits between `NIOSSLClientHandler` and `GRPCConnectionHandler`, reports once through `whenReady`, and
 /// removes itself once ready. The whole wait is bounded by `timeout` (the dial timeout), counted from the TCP
 /// connection. Event loop only.
@@ -27,6 +30,8 @@ final class TLSReadinessHandler: ChannelInboundHandler, RemovableChannelHandler 
   private var outcome: Result<Void, EtcdError>?
   private var onOutcome: ((Result<Void, EtcdError>) -> Void)?
   private var handshakeCompleted = false
+  /// The certificate the server presented, once the handshake completed or failed after receiving it.
+  private(set) var peerCertificate: NIOSSLCertificate?
   private var timer: Scheduled<Void>?
 
   init(endpoint: Endpoint, serverName: String?, timeout: TimeAmount) {
@@ -53,6 +58,7 @@ final class TLSReadinessHandler: ChannelInboundHandler, RemovableChannelHandler 
     if outcome == nil, let event = event as? TLSUserEvent,
       case .handshakeCompleted(let negotiated) = event
     {
+      peerCertificate = Self.peerCertificate(context: context)
       if negotiated == "h2" {
         handshakeCompleted = true
       } else {
@@ -81,16 +87,21 @@ final class TLSReadinessHandler: ChannelInboundHandler, RemovableChannelHandler 
       return
     }
     // Read before NIOSSL closes the connection: the certificate tells an expired one from an unknown CA.
-    let peerCertificate = try? context.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self)
-      .peerCertificate
+    let peerCertificate = Self.peerCertificate(context: context)
+    if let peerCertificate { self.peerCertificate = peerCertificate }
     let why: String
     if let ioError = error as? IOError, ioError.errnoCode == ECONNRESET || ioError.errnoCode == EPIPE {
       // A plain-HTTP server answers a ClientHello by closing, and the close may arrive as a reset.
       why = closedReason + " (\(String(cString: strerror(ioError.errnoCode))))"
     } else {
-      why = Self.describe(error, serverName: serverName, peerCertificate: peerCertificate ?? nil)
+      why = Self.describe(error, serverName: serverName, peerCertificate: peerCertificate)
     }
     finish(.failure(failure(why, cause: error)), context: context)
+  }
+
+  /// The certificate the server presented, from the `NIOSSLClientHandler` before this handler.
+  private static func peerCertificate(context: ChannelHandlerContext) -> NIOSSLCertificate? {
+    (try? context.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self))?.peerCertificate
   }
 
   /// Why the connection ended when the server closed it before the connection was ready.
@@ -252,9 +263,11 @@ final class TLSReadinessHandler: ChannelInboundHandler, RemovableChannelHandler 
 final class TLSReadinessHandlers {
   private var handlers: [ObjectIdentifier: TLSReadinessHandler] = [:]
 
-  /// Adds `NIOSSLClientHandler` and a `TLSReadinessHandler` to a new channel.
+  /// Adds `NIOSSLClientHandler` (with `context`, the TLS store's current one) and a `TLSReadinessHandler` to
+  /// a new channel.
   func add(
     tls: GRPCConnection.TLS,
+    context: NIOSSLContext,
     endpoint: Endpoint,
     timeout: TimeAmount,
     to channel: any Channel
@@ -262,7 +275,7 @@ final class TLSReadinessHandlers {
     let serverHostname = tls.serverHostname(for: endpoint)
     let readiness = TLSReadinessHandler(endpoint: endpoint, serverName: serverHostname, timeout: timeout)
     let operations = channel.pipeline.syncOperations
-    try operations.addHandler(NIOSSLClientHandler(context: tls.context, serverHostname: serverHostname))
+    try operations.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverHostname))
     try operations.addHandler(readiness)
     handlers[ObjectIdentifier(channel)] = readiness
   }
