@@ -23,6 +23,7 @@ let package = Package(
     .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     .package(url: "https://github.com/apple/swift-service-context.git", from: "1.5.1"),
     .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+    .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
   ],
   targets: [
     // libnghttp2, the HTTP/2 engine, found by pkg-config (Debian: libnghttp2-dev).
@@ -62,6 +63,12 @@ let package = Package(
       pkgConfig: "zlib",
       providers: [.apt(["zlib1g-dev"])]
     ),
+    // libxcrypt, for the bcrypt hashes of the /metrics server's basic-auth users (Debian: libcrypt-dev).
+    .systemLibrary(
+      name: "CCrypt",
+      pkgConfig: "libcrypt",
+      providers: [.apt(["libcrypt-dev"])]
+    ),
     // Swift generated from Protos/prometheus by scripts/generate-protos.sh: Prometheus' client model.
     .target(
       name: "PrometheusProto",
@@ -72,6 +79,7 @@ let package = Package(
       dependencies: [
         "EtcdClient",
         "CMicroHTTPD",
+        "CCrypt",
         "CZlib",
         "PrometheusProto",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
@@ -88,6 +96,8 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        .product(name: "Yams", package: "Yams"),
       ],
       swiftSettings: strictSwift6
     ),

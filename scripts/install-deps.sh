@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian packages this project needs to build, test and run: libnghttp2 (the HTTP/2 engine),
-# libmicrohttpd and zlib (the /metrics server), etcd (server and etcdctl, for tests and the probe's throwaway
-# cluster), Prometheus (promtool and a real scraper for tests), protoc and the well-known types it imports
-# (to check the generated code), curl and openssl (the TLS tests make their certificates and check etcd's
-# health with them), pip (for etcd 3.5.1's release binaries, which scripts/install-etcd-3.5.sh puts in
-# .etcd/3.5.1 beside Debian's etcd 3.4).
+# libmicrohttpd, GnuTLS (its HTTPS; the server checks client certificates with it), libxcrypt (bcrypt for
+# the server's basic-auth users) and zlib (the /metrics server), etcd (server and etcdctl, for tests and the
+# probe's throwaway cluster), Prometheus (promtool and a real scraper for tests), protoc and the well-known
+# types it imports (to check the generated code), curl and openssl (the TLS tests make their certificates and
+# check etcd's and the metrics server's HTTPS with them), pip (for etcd 3.5.1's release binaries, which
+# scripts/install-etcd-3.5.sh puts in .etcd/3.5.1 beside Debian's etcd 3.4).
 # Needs root (or sudo); does nothing when everything is already installed.
 set -euo pipefail
 
-packages=(libnghttp2-dev libmicrohttpd-dev zlib1g-dev pkg-config etcd-server etcd-client prometheus
-  protobuf-compiler libprotobuf-dev curl openssl python3-pip)
+packages=(libnghttp2-dev libmicrohttpd-dev libgnutls28-dev libcrypt-dev zlib1g-dev pkg-config etcd-server
+  etcd-client prometheus protobuf-compiler libprotobuf-dev curl openssl python3-pip)
 
 missing=()
 for package in "${packages[@]}"; do

@@ -12,6 +12,8 @@ struct ExporterRequest: Sendable, Equatable {
   var acceptEncoding: String? = nil
   /// The query arguments (`?verbose&target=a` gives `["verbose": "", "target": "a"]`).
   var query: [String: String] = [:]
+  /// All header fields by lowercased name, the values of a repeated field joined with `", "`.
+  var headers: [String: String] = [:]
 }
 
 /// A complete HTTP response.
@@ -48,39 +50,65 @@ struct ExporterHeader: Sendable, Equatable {
   var value: String
 }
 
-/// Routes requests to the metrics and health endpoints: everything the server does except I/O.
+/// Authenticates and routes requests to the metrics and health endpoints and the pages:
+/// everything the server does except I/O.
 ///
-/// Called concurrently from the HTTP server's threads. The in-flight limit is an atomic counter:
-/// past ``MetricsServer/Configuration/maxRequestsInFlight`` concurrent scrapes, a scrape gets 503
-/// at once, as with promhttp's `MaxRequestsInFlight`.
+/// Called concurrently from the HTTP server's threads. With
+/// ``MetricsServer/Configuration/basicAuthUsers``, every request is authenticated before it is
+/// routed. The in-flight limit is an atomic counter: past
+/// ``MetricsServer/Configuration/maxRequestsInFlight`` concurrent scrapes, a scrape gets 503 at
+/// once, as with promhttp's `MaxRequestsInFlight`.
 final class MetricsRequestHandler: Sendable {
   private let registry: MetricsRegistry
   private let configuration: MetricsServer.Configuration
   private let instruments: MetricsServerInstruments?
+  private let authenticator: BasicAuthenticator?
+  /// The 401 response, with its `WWW-Authenticate` challenge.
+  private let unauthorized: ExporterResponse
   private let inFlight = Atomic<Int>(0)
 
   init(registry: MetricsRegistry, configuration: MetricsServer.Configuration) {
     self.registry = registry
     self.configuration = configuration
+    let authenticates = !configuration.basicAuthUsers.isEmpty
     self.instruments =
-      configuration.instrumentsItself ? MetricsServerInstruments(registry: registry) : nil
+      configuration.instrumentsItself
+      ? MetricsServerInstruments(registry: registry, authentication: authenticates) : nil
+    self.authenticator =
+      authenticates ? BasicAuthenticator(users: configuration.basicAuthUsers) : nil
+    self.unauthorized = ExporterResponse(
+      status: 401, text: "401 Unauthorized\n",
+      headers: [
+        ExporterHeader(
+          name: "WWW-Authenticate", value: Self.challenge(realm: configuration.basicAuthRealm))
+      ])
   }
 
   func handle(_ request: ExporterRequest) -> ExporterResponse {
+    if let authenticator {
+      let outcome = authenticator.authenticate(authorization: request.headers["authorization"])
+      if case .refused(let refusal) = outcome {
+        instruments?.authenticationFailures?[refusal]?.increment()
+        return unauthorized
+      }
+    }
     let isRead = request.method == "GET" || request.method == "HEAD"
     switch request.path {
     case configuration.metricsPath:
-      guard isRead else { return Self.methodNotAllowed }
+      guard isRead else { return Self.getOrHeadOnly }
       return scrape(request)
     case configuration.healthPath:
-      guard isRead else { return Self.methodNotAllowed }
+      guard isRead else { return Self.getOrHeadOnly }
       return ExporterResponse(status: 200, text: "ok\n")
     default:
       guard let page = configuration.pages.first(where: { $0.path == request.path }) else {
         return ExporterResponse(status: 404, text: "404 page not found\n")
       }
-      guard isRead else { return Self.methodNotAllowed }
-      let response = page.render(request.query)
+      let method = MetricsServer.HTTPMethod(rawValue: request.method)
+      guard page.accepts(method) else {
+        return Self.methodNotAllowed(allow: page.allowHeader)
+      }
+      let response = page.render(MetricsServer.Request(request))
       return ExporterResponse(
         status: response.status,
         headers: [
@@ -91,9 +119,24 @@ final class MetricsRequestHandler: Sendable {
     }
   }
 
-  private static let methodNotAllowed = ExporterResponse(
-    status: 405, text: "405 method not allowed\n",
-    headers: [ExporterHeader(name: "Allow", value: "GET, HEAD")])
+  private static let getOrHeadOnly = methodNotAllowed(allow: "GET, HEAD")
+
+  private static func methodNotAllowed(allow: String) -> ExporterResponse {
+    ExporterResponse(
+      status: 405, text: "405 method not allowed\n",
+      headers: [ExporterHeader(name: "Allow", value: allow)])
+  }
+
+  /// The `WWW-Authenticate` value for `realm`: the realm as a quoted string (RFC 9110), with
+  /// control characters dropped so the header stays one line.
+  static func challenge(realm: String) -> String {
+    var quoted = ""
+    for scalar in realm.unicodeScalars where scalar.value >= 0x20 && scalar.value != 0x7F {
+      if scalar == "\"" || scalar == "\\" { quoted.unicodeScalars.append("\\") }
+      quoted.unicodeScalars.append(scalar)
+    }
+    return "Basic realm=\"\(quoted)\", charset=\"UTF-8\""
+  }
 
   private func scrape(_ request: ExporterRequest) -> ExporterResponse {
     let limit = configuration.maxRequestsInFlight

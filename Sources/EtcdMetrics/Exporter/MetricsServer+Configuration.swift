@@ -20,20 +20,40 @@ extension MetricsServer {
     /// The most scrapes served at once; more get 503 at once. 0 means no limit. Default: 10.
     public var maxRequestsInFlight: Int = 10
     /// The number of server threads (each with its own epoll loop), which is how many requests
-    /// are served concurrently. Default: 2.
+    /// are served concurrently. A request holds its thread until it is answered: a ``Page`` whose
+    /// render blocks (say, for a probe of a few seconds) takes a thread from scrapes for that long,
+    /// and so does a bcrypt check of ``basicAuthUsers`` credentials (tens of milliseconds). Count
+    /// one thread per render that may block at the same time, plus one for scrapes. Default: 2.
     public var threadCount: Int = 2
     /// The most open connections; more are refused. Default: 64.
     public var maxConnections: Int = 64
     /// How long an idle connection is kept open. Default: 30 seconds.
     public var connectionTimeout: Duration = .seconds(30)
-    /// Further pages served for `GET` and `HEAD`, such as a readiness check. A page on the metrics or
-    /// health path is never reached. Default: none.
+    /// Further pages, such as a readiness check (`GET`) or a reload action (`POST`). A page on the
+    /// metrics or health path is never reached. Default: none.
     public var pages: [Page] = []
     /// Whether to gzip the metrics when the scrape's `Accept-Encoding` allows it. Default: true.
     public var enableGzip: Bool = true
     /// Whether to register and record the `promhttp_metric_handler_*` metrics in the served
-    /// registry. Default: true.
+    /// registry, and with ``basicAuthUsers`` `metrics_server_authentication_failures_total{reason}`
+    /// (`missing`, `malformed` or `invalid` credentials). Default: true.
     public var instrumentsItself: Bool = true
+    /// HTTPS: the server's certificate and key, and optionally client-certificate checks. `nil`
+    /// serves plain HTTP. Default: `nil`.
+    public var tls: TLS? = nil
+    /// Users allowed in, by name, each with the bcrypt hash of their password (`$2a$`, `$2b$` or
+    /// `$2y$`, as `htpasswd -nBC 10 user` prints after the colon): exporter-toolkit's
+    /// `basic_auth_users`. When not empty, every path (metrics, health and pages alike) answers
+    /// `401 Unauthorized` with a `WWW-Authenticate` challenge unless the request carries the
+    /// credentials of one of these users. Empty means no authentication. Default: empty.
+    ///
+    /// Credentials that passed the bcrypt check are remembered (as a SHA-256 digest, never in
+    /// clear) for the server's lifetime, at most 100 of them, so a scraper that sends the same ones
+    /// every scrape costs one bcrypt check. Use TLS as well: basic auth sends the password in
+    /// clear.
+    public var basicAuthUsers: [String: String] = [:]
+    /// The realm named in the `WWW-Authenticate` challenge. Default: `metrics`.
+    public var basicAuthRealm: String = "metrics"
     /// Called at the start of each scrape that passed the in-flight limit, on a server thread.
     /// For tests that need a scrape to stay in flight.
     var testingHookBeforeScrape: (@Sendable () -> Void)? = nil
@@ -46,6 +66,29 @@ extension MetricsServer {
     public init(host: String, port: Int) {
       self.host = host
       self.port = port
+    }
+  }
+}
+
+extension MetricsServer.Configuration {
+  /// Checks what can be checked without reading files: the TLS client-certificate settings and the
+  /// basic-auth users' hashes.
+  ///
+  /// - Throws: ``MetricsServerError`` with `.invalidConfiguration`.
+  func validate() throws(MetricsServerError) {
+    try tls?.validate()
+    for (user, hash) in basicAuthUsers.sorted(by: { $0.key < $1.key }) {
+      if user.contains(":") {
+        throw MetricsServerError(
+          code: .invalidConfiguration,
+          message: "basic-auth user \"\(user)\" contains a colon, which basic auth cannot carry")
+      }
+      if BcryptHash(hash) == nil {
+        throw MetricsServerError(
+          code: .invalidConfiguration,
+          message: "the password hash of basic-auth user \"\(user)\" is not a bcrypt hash "
+            + "($2a$, $2b$ or $2y$, cost 04 to 31, 60 characters)")
+      }
     }
   }
 }

@@ -6,10 +6,16 @@ import Synchronization
 /// loop), so scrapes never run on Swift's cooperative pool. A scrape negotiates the format from its
 /// `Accept` header (protobuf, which carries native histograms, OpenMetrics 1.0 or text 0.0.4; see
 /// ``ExpositionFormat/negotiate(accept:)``), is gzipped when `Accept-Encoding` allows it,
-/// and past ``Configuration/maxRequestsInFlight`` concurrent scrapes gets 503. Other paths get 404;
-/// methods other than GET and HEAD on the served paths get 405. The server records
+/// and past ``Configuration/maxRequestsInFlight`` concurrent scrapes gets 503. Further
+/// ``Configuration/pages`` answer the methods they declare (`GET` and `HEAD`, or e.g. `POST`).
+/// Other paths get 404; other methods get 405 with an `Allow` header. The server records
 /// `promhttp_metric_handler_requests_total{code}`, `..._requests_in_flight` and
 /// `..._request_duration_seconds` in the registry it serves.
+///
+/// It can serve HTTPS (``Configuration/tls``, optionally requiring client certificates) and
+/// require basic auth on every path (``Configuration/basicAuthUsers``, bcrypt hashes), as
+/// exporter-toolkit's web configuration does for Go exporters; refused credentials are counted in
+/// `metrics_server_authentication_failures_total{reason}`.
 ///
 /// ```swift
 /// let registry = MetricsRegistry()
@@ -54,21 +60,28 @@ public final class MetricsServer: Sendable {
     stop()
   }
 
-  /// Binds the address and starts serving.
+  /// Checks the configuration, reads the TLS files if any, binds the address and starts serving.
   ///
-  /// - Throws: ``MetricsServerError``: `.invalidAddress`, `.startFailed` (e.g. the port is in use),
-  ///   or `.alreadyStarted` if the server was started before.
+  /// - Throws: ``MetricsServerError``: `.invalidConfiguration` (e.g. a basic-auth hash that is not
+  ///   bcrypt), `.tlsFileUnreadable` or `.invalidTLSCredentials` (naming the file),
+  ///   `.invalidAddress`, `.startFailed` (e.g. the port is in use), or `.alreadyStarted` if the
+  ///   server was started before.
   public func start() throws(MetricsServerError) {
     try state.withLock { (state) throws(MetricsServerError) in
       guard case .idle = state.phase else {
         throw MetricsServerError(code: .alreadyStarted, message: "a server starts only once")
+      }
+      try configuration.validate()
+      var tls: TLSCredentials? = nil
+      if let setting = configuration.tls {
+        tls = try TLSCredentials(loading: setting)
       }
       let seconds = configuration.connectionTimeout.components.seconds
       let server = try MicroHTTPDServer(
         host: configuration.host, port: configuration.port,
         options: .init(
           threadCount: configuration.threadCount, maxConnections: configuration.maxConnections,
-          connectionTimeoutSeconds: Int(clamping: seconds)),
+          connectionTimeoutSeconds: Int(clamping: seconds), tls: tls),
         handler: { [handler] request in handler.handle(request) })
       state.phase = .running(server)
     }

@@ -1,4 +1,4 @@
-/// An error starting the metrics server.
+/// An error starting the metrics server: its configuration, its TLS files, or its socket.
 public struct MetricsServerError: Error, CustomStringConvertible {
   /// The kind of a ``MetricsServerError``.
   public struct Code: Hashable, Sendable, CustomStringConvertible {
@@ -6,6 +6,9 @@ public struct MetricsServerError: Error, CustomStringConvertible {
       case invalidAddress
       case startFailed
       case alreadyStarted
+      case invalidConfiguration
+      case tlsFileUnreadable
+      case invalidTLSCredentials
     }
 
     private let wrapped: Wrapped
@@ -16,6 +19,15 @@ public struct MetricsServerError: Error, CustomStringConvertible {
     public static let startFailed = Code(wrapped: .startFailed)
     /// ``MetricsServer/start()`` was called on a server that was already started or stopped.
     public static let alreadyStarted = Code(wrapped: .alreadyStarted)
+    /// Settings that do not fit together or cannot work, such as a basic-auth password hash that
+    /// is not bcrypt, or a client CA without client authentication.
+    public static let invalidConfiguration = Code(wrapped: .invalidConfiguration)
+    /// A TLS certificate, key or client-CA file could not be read; the message names it and the
+    /// cause carries `errno`.
+    public static let tlsFileUnreadable = Code(wrapped: .tlsFileUnreadable)
+    /// TLS data that does not parse, a private key that does not belong to the certificate, or a
+    /// client-CA bundle without certificates; the message names the file(s) and GnuTLS's reason.
+    public static let invalidTLSCredentials = Code(wrapped: .invalidTLSCredentials)
 
     /// A short name of the code.
     public var description: String {
@@ -23,6 +35,9 @@ public struct MetricsServerError: Error, CustomStringConvertible {
       case .invalidAddress: "invalid address"
       case .startFailed: "start failed"
       case .alreadyStarted: "already started"
+      case .invalidConfiguration: "invalid configuration"
+      case .tlsFileUnreadable: "TLS file unreadable"
+      case .invalidTLSCredentials: "invalid TLS credentials"
       }
     }
   }

@@ -1,7 +1,9 @@
-/// The metrics the server records about its own `/metrics` requests (names, help and buckets).
+/// The metrics the server records about its own requests (names, help and buckets).
 ///
-/// The names follow promhttp's `InstrumentMetricHandler`, so dashboards built for Go exporters
-/// work.
+/// The scrape metrics follow promhttp's `InstrumentMetricHandler`, so dashboards built for Go
+/// exporters work. They count scrapes that reached the metrics handler, as promhttp's do behind
+/// exporter-toolkit's authentication: a request refused for its credentials is counted in the
+/// authentication-failure counter instead, on every path.
 struct MetricsServerInstruments: Sendable {
   /// Scrapes of the metrics path by HTTP status code.
   static let requestsName = "promhttp_metric_handler_requests_total"
@@ -17,14 +19,27 @@ struct MetricsServerInstruments: Sendable {
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
   ]
 
+  /// Requests refused with 401 for their basic-auth credentials, by reason.
+  static let authenticationFailuresName = "metrics_server_authentication_failures_total"
+  static let authenticationFailuresHelp =
+    "Total number of requests refused with 401 for missing, malformed or invalid basic-auth "
+    + "credentials, by reason."
+
   let ok: Counter
   let internalError: Counter
   let unavailable: Counter
   let inFlight: Gauge
   let duration: Histogram
+  /// The authentication-failure counters by reason; `nil` when the server has no basic-auth users.
+  let authenticationFailures: [BasicAuthenticator.Refusal: Counter]?
 
   /// Registers the families (or reuses them when another server registered them in this registry).
-  init(registry: MetricsRegistry) {
+  ///
+  /// - Parameters:
+  ///   - registry: The registry the server serves.
+  ///   - authentication: Whether the server checks basic-auth credentials; only then is the
+  ///     authentication-failure family registered.
+  init(registry: MetricsRegistry, authentication: Bool = false) {
     let requests = registry.registerOrReuse(
       registry.makeCounterFamilyUnregistered(
         name: Self.requestsName, help: Self.requestsHelp, labelNames: ["code"]))
@@ -41,5 +56,18 @@ struct MetricsServerInstruments: Sendable {
         name: Self.durationName, help: Self.durationHelp, labelNames: [],
         buckets: Self.durationBuckets)
     ).labels()
+    if authentication {
+      let failures = registry.registerOrReuse(
+        registry.makeCounterFamilyUnregistered(
+          name: Self.authenticationFailuresName, help: Self.authenticationFailuresHelp,
+          labelNames: ["reason"]))
+      // Pre-resolved, so every reason's series exists from the first scrape.
+      authenticationFailures = Dictionary(
+        uniqueKeysWithValues: BasicAuthenticator.Refusal.allCases.map {
+          ($0, failures.labels($0.rawValue))
+        })
+    } else {
+      authenticationFailures = nil
+    }
   }
 }

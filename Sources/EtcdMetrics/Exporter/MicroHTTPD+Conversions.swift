@@ -10,13 +10,28 @@ extension MHD_Result {
 }
 
 enum MicroHTTPDFlags {
-  /// An internal polling thread per pool thread, each with its own epoll set; IPv6 when asked.
-  static func daemonFlags(ipv6: Bool) -> UInt32 {
+  /// An internal polling thread per pool thread, each with its own epoll set; IPv6 and TLS when
+  /// asked.
+  static func daemonFlags(ipv6: Bool, tls: Bool = false) -> UInt32 {
     var flags = MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_EPOLL.rawValue
     if ipv6 {
       flags |= MHD_USE_IPv6.rawValue
     }
+    if tls {
+      flags |= MHD_USE_TLS.rawValue
+    }
     return flags
+  }
+
+  /// The shim's client-certificate mode for a client-authentication setting.
+  static func clientCertificates(
+    _ authentication: MetricsServer.Configuration.TLS.ClientAuthentication
+  ) -> Int32 {
+    switch authentication.mode {
+    case .none: CMHD_CLIENT_CERTIFICATES_NONE
+    case .verifyIfGiven: CMHD_CLIENT_CERTIFICATES_VERIFY_IF_GIVEN
+    case .requireAndVerify: CMHD_CLIENT_CERTIFICATES_REQUIRE_AND_VERIFY
+    }
   }
 }
 
