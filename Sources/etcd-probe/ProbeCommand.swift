@@ -28,7 +28,12 @@ struct ProbeCommand: AsyncParsableCommand {
       while no round has completed recently (?verbose says why); /status lists the last rounds' results \
       with their errors (?target=host:port for one member). Bad flags exit with status 64.
 
-      With no --endpoints, starts a throwaway local etcd (the `etcd` on PATH) in a temporary directory, probes \
+      With --config.file, probes every cluster of a YAML clusters file (each series labelled with its \
+      `cluster`), and reloads the file on SIGHUP and on POST /-/reload: a file with any error changes nothing. \
+      The flags then give what a cluster's entry does not say. Without it, the flags describe one cluster, \
+      named by --cluster-name.
+
+      With no --endpoints and no --config.file, starts a throwaway local etcd (the `etcd` on PATH) in a temporary directory, probes \
       it, and removes it on exit.
 
       Every flag can also be set with an environment variable: ETCD_PROBE_ and the flag's name in upper case \
@@ -41,6 +46,27 @@ struct ProbeCommand: AsyncParsableCommand {
     name: .long, parsing: .singleValue,
     help: "etcd endpoints, comma separated (host:port, http://host:port or https://host:port).")
   var endpoints: [String] = []
+
+  @Option(
+    name: .customLong("config.file"),
+    help: "A YAML clusters file: every cluster to probe, and the modules of /probe. Reloaded on SIGHUP.")
+  var configFile: String?
+
+  @Option(help: "The `cluster` label of the cluster the flags describe (without --config.file).")
+  var clusterName = "default"
+
+  @Option(
+    name: .customLong("web.config.file"),
+    help: """
+      A web config file in Prometheus exporter-toolkit's format: HTTPS (tls_server_config) and basic auth \
+      (basic_auth_users, bcrypt hashes) for every path the probe serves.
+      """)
+  var webConfigFile: String?
+
+  @Option(
+    name: .customLong("probe.concurrency"),
+    help: "The most /probe rounds run at once; more get 503.")
+  var probeConcurrency = 4
 
   @Option(help: "Dial timeout of each connection attempt (e.g. 2s, 500ms).")
   var dialTimeout = DurationArgument(.seconds(2), "2s")
@@ -105,6 +131,11 @@ struct ProbeCommand: AsyncParsableCommand {
     guard Logger.Level(rawValue: logLevel) != nil else {
       throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")
     }
+    guard configFile == nil || endpoints.isEmpty else {
+      throw ValidationError("--endpoints and --config.file do not go together: list the endpoints in the file")
+    }
+    guard probeConcurrency >= 1 else { throw ValidationError("--probe.concurrency must be at least 1") }
+    guard !clusterName.isEmpty else { throw ValidationError("--cluster-name must not be empty") }
     guard ListenAddress(listenAddress) != nil else {
       throw ValidationError("--listen-address must be host:port, e.g. 0.0.0.0:9379")
     }
@@ -131,82 +162,86 @@ struct ProbeCommand: AsyncParsableCommand {
     }
     let logger = Logger(label: "etcd-probe")
 
-    var endpoints = try memberEndpoints()
-    var local: LocalEtcdServer?
-    if endpoints.isEmpty {
-      let server = try LocalEtcdServer()
-      local = server
-      endpoints = [server.endpoint]
-      logger.notice(
-        "no --endpoints given: started a throwaway local etcd",
-        metadata: ["endpoint": "\(server.endpoint)", "directory": "\(server.directory)"])
-    }
-    defer { local?.stop() }
-
-    var base = EtcdClient.Configuration(endpoints: endpoints)
-    base.dialTimeout = dialTimeout.duration
-    base.defaultRequestTimeout = timeout.duration
-    base.keepalive = .init(interval: .seconds(5), timeout: max(.seconds(1), timeout.duration))
-    base.tls = try tlsConfiguration()
-    if let user {
-      base.username = user
-      base.password = try password()
-    }
-
+    let defaults = try clusterDefaults()
     let registry = MetricsRegistry()
-    let interceptor = RPCMetricsInterceptor(registry: registry)
-    base.interceptors = [interceptor]
-    let metrics = ProbeMetrics(registry: registry)
+    let shared = ClusterProbe.Shared(
+      families: ProbeMetricFamilies(registry: registry), interceptors: [RPCMetricsInterceptor(registry: registry)],
+      logger: logger)
+    let statusPages = FleetStatusPages()
+    let fleet = ProbeFleet(shared: shared, pages: statusPages, rounds: rounds)
+    let modules = ModuleTable([:])
 
-    let common = base
-    let interval = self.interval.duration
-    @Sendable func client(_ endpoints: [String], autoSync: Bool = false) throws -> EtcdClient {
-      var configuration = common
-      configuration.endpoints = endpoints
-      if autoSync { configuration.autoSyncInterval = max(interval, .seconds(30)) }
+    var local: LocalEtcdServer?
+    defer { local?.stop() }
+    var reloader: FleetReloader?
+    let configuration: FleetConfiguration
+    if let configFile {
+      let fileReloader = FleetReloader(
+        file: configFile, defaults: defaults, fleet: fleet, logger: logger, registry: registry, modules: modules)
       do {
-        return try EtcdClient(configuration: configuration)
+        configuration = try fileReloader.read()
       } catch {
-        throw ValidationError(error.message)
+        throw ValidationError(error.problems.joined(separator: "\n"))
       }
+      fileReloader.lastReloadSuccessful.set(1)
+      fileReloader.lastReloadSuccessTimestamp.set(Date().timeIntervalSince1970)
+      reloader = fileReloader
+    } else {
+      var endpoints = try memberEndpoints()
+      if endpoints.isEmpty {
+        let server = try LocalEtcdServer()
+        local = server
+        endpoints = [server.endpoint]
+        logger.notice(
+          "no --endpoints given: started a throwaway local etcd",
+          metadata: ["endpoint": "\(server.endpoint)", "directory": "\(server.directory)"])
+      }
+      var settings = ClusterSettings(name: clusterName, endpoints: endpoints, defaults: defaults)
+      if user != nil && passwordFile == nil { settings.password = try password() }
+      configuration = FleetConfiguration(clusters: [settings], defaults: defaults)
     }
-    let clusterClient = try client(endpoints, autoSync: discover)
-    let (keyPrefix, valueSize, timeout) = (self.keyPrefix, self.valueSize, self.timeout.duration)
-    let targets = try ProbeTargets(
-      seeds: endpoints.map { (EndpointLabel.of($0) ?? $0, $0) },
-      cluster: TargetProber(
-        name: "cluster", client: clusterClient, isMember: false, metrics: metrics, logger: logger,
-        keyPrefix: keyPrefix, valueSize: valueSize, timeout: timeout),
-      metrics: metrics, logger: logger
-    ) { name, endpoint, isLearner in
-      TargetProber(
-        name: name, client: try client([endpoint]), isMember: true, isLearner: isLearner, metrics: metrics,
-        logger: logger, keyPrefix: keyPrefix, valueSize: valueSize, timeout: timeout)
+    do {
+      _ = try await fleet.apply(configuration)
+    } catch {
+      throw ValidationError(error.description)
     }
-    let checks = ClusterChecks(client: clusterClient, metrics: metrics, logger: logger, timeout: timeout)
+    modules.replace(configuration.modules)
 
     guard let address = ListenAddress(listenAddress) else { throw ValidationError("bad --listen-address") }
-    let board = ProbeStatusBoard(interval: interval, timeout: timeout)
     var serverConfiguration = MetricsServer.Configuration(host: address.host, port: address.port)
-    serverConfiguration.pages = board.pages
+    // Each /probe round holds a server thread: scrapes of /metrics keep two of their own.
+    serverConfiguration.threadCount = 2 + probeConcurrency
+    if let webConfigFile {
+      do {
+        try WebConfigFile.read(webConfigFile).apply(to: &serverConfiguration)
+      } catch {
+        await fleet.stopAll()
+        throw ValidationError(error.description)
+      }
+    }
+    let probePage = ProbePage(modules: modules, limit: probeConcurrency, registry: registry, logger: logger)
+    serverConfiguration.pages = statusPages.pages + [ReloadPage.page(reloader: reloader), probePage.page]
     let server = MetricsServer(registry: registry, configuration: serverConfiguration)
     do {
       try server.start()
     } catch {
+      await fleet.stopAll()
       throw ValidationError("cannot serve /metrics on \(listenAddress): \(error)")
     }
     logger.notice(
       "serving /metrics",
-      metadata: ["address": "\(address.host):\(server.port ?? address.port)", "endpoints": "\(endpoints)"])
+      metadata: [
+        "address": "\(address.host):\(server.port ?? address.port)",
+        "clusters": "\(configuration.clusters.map { "\($0.name) \($0.endpoints)" })",
+      ])
 
-    let probe = ProbeService(
-      targets: targets, checks: checks, metrics: metrics, board: board, logger: logger, interval: interval,
-      hashInterval: hashInterval.duration, discovers: discover, rounds: rounds)
     let group = ServiceGroup(
       configuration: .init(
         services: [
           .init(service: MetricsServerService(server: server)),
-          .init(service: probe, successTerminationBehavior: .gracefullyShutdownGroup),
+          .init(
+            service: FleetService(fleet: fleet, reloader: reloader, runsForever: rounds == 0),
+            successTerminationBehavior: .gracefullyShutdownGroup),
         ],
         gracefulShutdownSignals: [.sigterm, .sigint],
         logger: logger
@@ -214,6 +249,28 @@ struct ProbeCommand: AsyncParsableCommand {
     try await group.run()
     server.stop()
     logger.notice("stopped")
+  }
+
+  /// What every cluster takes from the flags.
+  private func clusterDefaults() throws -> ClusterDefaults {
+    var defaults = ClusterDefaults()
+    defaults.discover = discover
+    defaults.interval = interval.duration
+    defaults.timeout = timeout.duration
+    defaults.dialTimeout = dialTimeout.duration
+    defaults.hashInterval = hashInterval.duration
+    defaults.keyPrefix = keyPrefix
+    defaults.valueSize = valueSize
+    if cacert != nil || cert != nil || insecureSkipTLSVerify {
+      defaults.tls = TLSFiles(
+        caFile: cacert, certFile: cert, keyFile: key, insecureSkipVerify: insecureSkipTLSVerify)
+    }
+    defaults.user = user
+    defaults.passwordFile = passwordFile
+    if let passwordFile, !FileManager.default.isReadableFile(atPath: passwordFile) {
+      throw ValidationError("cannot read --password-file \(passwordFile)")
+    }
+    return defaults
   }
 
   /// The endpoints of --endpoints, one per member (`http://a:2379` and `a:2379` are one member); empty when
@@ -230,22 +287,7 @@ struct ProbeCommand: AsyncParsableCommand {
     return written.filter { seen.insert(EndpointLabel.of($0) ?? $0).inserted }
   }
 
-  private func tlsConfiguration() throws -> EtcdClient.Configuration.TLS? {
-    guard cacert != nil || cert != nil || insecureSkipTLSVerify else { return nil }
-    var tls = EtcdClient.Configuration.TLS()
-    if let cacert { tls.trustRoots = .file(cacert) }
-    if let cert, let key { tls.clientCertificate = .files(certificateChain: cert, privateKey: key) }
-    tls.insecureSkipVerify = insecureSkipTLSVerify
-    return tls
-  }
-
   private func password() throws -> String {
-    if let passwordFile {
-      guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
-        throw ValidationError("cannot read --password-file \(passwordFile)")
-      }
-      return text.trimmingCharacters(in: .newlines)
-    }
     if let password = ProcessInfo.processInfo.environment["ETCD_PROBE_PASSWORD"] { return password }
     throw ValidationError("--user needs a password: set ETCD_PROBE_PASSWORD or --password-file")
   }
@@ -270,7 +312,7 @@ struct ListenAddress {
 /// Flags from the environment: `ETCD_PROBE_<FLAG>` for each flag not given on the command line.
 enum ProbeEnvironment {
   static let flags = [
-    "endpoints", "dial-timeout", "cacert", "cert", "key", "user", "password-file", "listen-address",
+    "endpoints", "config.file", "cluster-name", "probe.concurrency", "web.config.file", "dial-timeout", "cacert", "cert", "key", "user", "password-file", "listen-address",
     "interval", "timeout", "key-prefix", "value-size", "hash-interval", "log-level", "rounds", "discover",
   ]
 
@@ -278,7 +320,8 @@ enum ProbeEnvironment {
     var arguments = Array(CommandLine.arguments.dropFirst())
     let environment = ProcessInfo.processInfo.environment
     for flag in flags {
-      let variable = "ETCD_PROBE_" + flag.uppercased().replacingOccurrences(of: "-", with: "_")
+      let variable =
+        "ETCD_PROBE_" + flag.uppercased().replacingOccurrences(of: "-", with: "_").replacingOccurrences(of: ".", with: "_")
       guard let value = environment[variable], !value.isEmpty,
         !arguments.contains(where: { $0 == "--\(flag)" || $0.hasPrefix("--\(flag)=") })
       else { continue }

@@ -95,4 +95,9 @@ actor ProbeTargets {
       for prober in probers { group.addTask { await prober.shutdown() } }
     }
   }
+
+  /// Closes every prober's client without cleaning up: for probers that never ran.
+  func close() async {
+    for prober in memberProbers + [cluster] { await prober.client.close() }
+  }
 }

@@ -23,6 +23,8 @@ actor TargetProber {
   private let watchPrefix: String
   private let valueSize: Int
   private let timeout: Duration
+  /// The operations this prober runs.
+  private let operations: ProbeOperations
 
   private var leaseID: Int64?
   /// Set by `shutdown()`: no lease is granted after it.
@@ -71,7 +73,8 @@ actor TargetProber {
     logger: Logger,
     keyPrefix: String,
     valueSize: Int,
-    timeout: Duration
+    timeout: Duration,
+    operations: ProbeOperations = .all
   ) {
     self.name = name
     self.client = client
@@ -84,6 +87,7 @@ actor TargetProber {
     self.key = watchPrefix + "probe-\(ProcessInfo.processInfo.processIdentifier)"
     self.valueSize = valueSize
     self.timeout = timeout
+    self.operations = operations
     // Counters that may stay at zero exist from the start, so a dashboard shows 0, not "no data".
     _ = metrics.watchResumes.labels(name)
     _ = metrics.watchCompactions.labels(name)
@@ -123,10 +127,57 @@ actor TargetProber {
   }
 
   private func runVoterRound() async {
-    await ensureLease()
-    await ensureWatch()
+    var write: ProbeWrite?
+    if operations.contains(.put) { write = await putAndWatch() }
 
-    // put, and the put→watch delay.
+    if operations.contains(.get) {
+      await measure(.get) {
+        let response = try await self.client.get(self.key, timeout: self.timeout)
+        guard let write else { return nil }  // no put this round: the call alone is measured
+        return AnswerChecks.linearizableRead(
+          kv: response.kvs.first, headerRevision: response.header.revision, after: write
+        ).map { OperationFailure($0, self.describe($0, response.kvs.first, response.header.revision, write)) }
+      }
+    }
+
+    // The serializable read is judged after the delete, whose revision bounds what it may have seen.
+    var serializable: (response: GetResponse, duration: Duration)?
+    if operations.contains(.getSerializable) {
+      let serializableStarted = ContinuousClock.now
+      do {
+        let response = try await client.get(key, options: .init(serializable: true), timeout: timeout)
+        serializable = (response, ContinuousClock.now - serializableStarted)
+      } catch {
+        record(
+          .getSerializable, duration: ContinuousClock.now - serializableStarted, failure: OperationFailure(error))
+      }
+    }
+
+    var upperBound: Int64?
+    if operations.contains(.delete) {
+      await measure(.delete) {
+        let response = try await self.client.delete(self.key, timeout: self.timeout)
+        upperBound = response.deleted > 0 ? response.header.revision - 1 : response.header.revision
+        guard write != nil else { return nil }
+        return AnswerChecks.delete(deleted: response.deleted).map {
+          OperationFailure($0, "deleted \(response.deleted) keys, not the one the probe put")
+        }
+      }
+    }
+
+    if let serializable {
+      checkSerializable(serializable.response, duration: serializable.duration, upperBound: upperBound)
+    }
+
+    if isMember && operations.contains(.status) { await measureStatus() }
+  }
+
+  /// The put (on the probe's lease) and, when the watch is probed, the put→watch delay.
+  ///
+  /// - Returns: The write, or nil when the put failed.
+  private func putAndWatch() async -> ProbeWrite? {
+    await ensureLease()
+    if operations.contains(.watch) { await ensureWatch() }
     sequence += 1
     let value = ProbeValue.make(sequence: sequence, size: valueSize)
     var write: ProbeWrite?
@@ -138,52 +189,24 @@ actor TargetProber {
     }
     if let write {
       history.record(write)
-      let acknowledged = ContinuousClock.now
-      await checkWatch(of: write, acknowledged: acknowledged)
-      metrics.watchProgressLag.labels(name).set(Double(max(0, write.revision - latestWatchedRevision)))
+      if operations.contains(.watch) {
+        await checkWatch(of: write, acknowledged: ContinuousClock.now)
+        metrics.watchProgressLag.labels(name).set(Double(max(0, write.revision - latestWatchedRevision)))
+      }
     } else {
       history.recordUncertain(sequence: sequence)
     }
-
-    await measure(.get) {
-      let response = try await self.client.get(self.key, timeout: self.timeout)
-      guard let write else { return nil }  // no put this round: the call alone is measured
-      return AnswerChecks.linearizableRead(
-        kv: response.kvs.first, headerRevision: response.header.revision, after: write
-      ).map { OperationFailure($0, self.describe($0, response.kvs.first, response.header.revision, write)) }
-    }
-
-    // The serializable read is judged after the delete, whose revision bounds what it may have seen.
-    var serializable: (response: GetResponse, duration: Duration)?
-    let serializableStarted = ContinuousClock.now
-    do {
-      let response = try await client.get(key, options: .init(serializable: true), timeout: timeout)
-      serializable = (response, ContinuousClock.now - serializableStarted)
-    } catch {
-      record(
-        .getSerializable, duration: ContinuousClock.now - serializableStarted, failure: OperationFailure(error))
-    }
-
-    var upperBound: Int64?
-    await measure(.delete) {
-      let response = try await self.client.delete(self.key, timeout: self.timeout)
-      upperBound = response.deleted > 0 ? response.header.revision - 1 : response.header.revision
-      guard write != nil else { return nil }
-      return AnswerChecks.delete(deleted: response.deleted).map {
-        OperationFailure($0, "deleted \(response.deleted) keys, not the one the probe put")
-      }
-    }
-
-    if let serializable {
-      checkSerializable(serializable.response, duration: serializable.duration, upperBound: upperBound)
-    }
-
-    if isMember { await measureStatus() }
+    return write
   }
 
   /// A learner: a serializable read of the probe's key (it serves no writes or linearizable reads) and its
   /// status.
   private func runLearnerRound() async {
+    if operations.contains(.getSerializable) || operations.contains(.get) { await learnerRead() }
+    if operations.contains(.status) { await measureStatus() }
+  }
+
+  private func learnerRead() async {
     await measure(.getSerializable) {
       let response = try await self.client.get(
         self.key, options: .init(serializable: true), timeout: self.timeout)
@@ -470,7 +493,7 @@ actor TargetProber {
     leaseKeeper?.cancel()
     for (_, waiter) in arrivalWaiters { waiter.resume(returning: .timedOut) }
     arrivalWaiters.removeAll()
-    if !isLearner {
+    if !isLearner && operations.contains(.put) {
       do {
         _ = try await client.delete(key, timeout: .seconds(2))
       } catch {

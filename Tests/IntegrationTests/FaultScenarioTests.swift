@@ -187,7 +187,7 @@ struct FaultScenarioTests {
         "--endpoints", etcd.endpoints.joined(separator: ","), "--interval", "200ms", "--timeout", "1s",
       ])
       defer { probe.stop() }
-      let watchSucceeded = "etcd_probe_success{endpoint=\"\(member.endpoint)\",op=\"watch\"}"
+      let watchSucceeded = "etcd_probe_success{cluster=\"default\",endpoint=\"\(member.endpoint)\",op=\"watch\"}"
       _ = try await probe.waitForScrape { $0[watchSucceeded] == 1 }
       let before = try await client.put("nc/a", "1").header
       let watch = WatchRecorder(client.watch("nc/", options: .init(range: .prefix, startRevision: before.revision)))

@@ -102,8 +102,8 @@ struct ProbeHashTests {
       // Under the same load every answer the probe checked was right: no call returned OK with a wrong answer.
       #expect(sum(end, "etcd_probe_failures_total", containing: ["code=\"OK\""]) == 0)
       for member in etcd.members {
-        #expect(end["etcd_probe_hash_mismatch{endpoint=\"\(member.endpoint)\"}"] == 0, "\(member.endpoint)")
-        let compacted = end["etcd_probe_endpoint_compact_revision{endpoint=\"\(member.endpoint)\"}"] ?? 0
+        #expect(end["etcd_probe_hash_mismatch{cluster=\"default\",endpoint=\"\(member.endpoint)\"}"] == 0, "\(member.endpoint)")
+        let compacted = end["etcd_probe_endpoint_compact_revision{cluster=\"default\",endpoint=\"\(member.endpoint)\"}"] ?? 0
         #expect(compacted > 0, "\(member.endpoint)")
       }
       #expect(probe.stop() == 0)
@@ -142,13 +142,13 @@ struct ProbeHashTests {
       ])
       let others = etcd.members.filter { $0 !== member }
       let samples = try await probe.waitForScrape { samples in
-        samples["etcd_probe_hash_mismatch{endpoint=\"\(member.endpoint)\"}"] == 1
-          && others.allSatisfy { samples["etcd_probe_hash_mismatch{endpoint=\"\($0.endpoint)\"}"] == 0 }
+        samples["etcd_probe_hash_mismatch{cluster=\"default\",endpoint=\"\(member.endpoint)\"}"] == 1
+          && others.allSatisfy { samples["etcd_probe_hash_mismatch{cluster=\"default\",endpoint=\"\($0.endpoint)\"}"] == 0 }
           && sum(samples, "etcd_probe_hash_check_outcomes_total", containing: ["outcome=\"mismatch\""]) >= 1
       }
-      #expect(samples["etcd_probe_hash_mismatch{endpoint=\"\(member.endpoint)\"}"] == 1)
+      #expect(samples["etcd_probe_hash_mismatch{cluster=\"default\",endpoint=\"\(member.endpoint)\"}"] == 1)
       for other in others {
-        #expect(samples["etcd_probe_hash_mismatch{endpoint=\"\(other.endpoint)\"}"] == 0, "\(other.endpoint)")
+        #expect(samples["etcd_probe_hash_mismatch{cluster=\"default\",endpoint=\"\(other.endpoint)\"}"] == 0, "\(other.endpoint)")
       }
       #expect(probe.log.contains("hash mismatch"), "\(probe.log.suffix(1500))")
       #expect(probe.stop() == 0)

@@ -26,14 +26,14 @@ struct ProbeTests {
       }
       for endpoint in etcd.endpoints + ["cluster"] {
         for op in ["put", "get", "get_serializable", "delete", "watch"] {
-          #expect(first["etcd_probe_success{endpoint=\"\(endpoint)\",op=\"\(op)\"}"] == 1, "\(endpoint) \(op)")
+          #expect(first["etcd_probe_success{cluster=\"default\",endpoint=\"\(endpoint)\",op=\"\(op)\"}"] == 1, "\(endpoint) \(op)")
         }
-        #expect(first["etcd_probe_serializable_lag_revisions{endpoint=\"\(endpoint)\"}"] != nil, "\(endpoint)")
+        #expect(first["etcd_probe_serializable_lag_revisions{cluster=\"default\",endpoint=\"\(endpoint)\"}"] != nil, "\(endpoint)")
       }
       #expect(Set(first.keys.filter { $0.hasPrefix("etcd_probe_attempts_total{") }.map(label("endpoint"))) == Set(etcd.endpoints + ["cluster"]))
       // Every answer was checked and right: no failure of a call that returned OK.
       #expect(sum(first, "etcd_probe_failures_total", containing: ["code=\"OK\""]) == 0)
-      #expect(first["etcd_probe_cluster_members"] == 3)
+      #expect(first["etcd_probe_cluster_members{cluster=\"default\"}"] == 3)
       #expect(sum(first, "etcd_probe_endpoint_is_leader") == 1)
       #expect(sum(first, "etcd_probe_hash_mismatch") == 0)
       #expect(sum(first, "etcd_probe_hash_check_outcomes_total", containing: ["outcome=\"mismatch\""]) == 0)
@@ -62,13 +62,13 @@ struct ProbeTests {
       }
       #expect(sum(down, "etcd_probe_failures_total", containing: ["endpoint=\"\(victim.endpoint)\"", "code=\"Unavailable\""]) > 0)
       for endpoint in etcd.endpoints.prefix(2) {
-        #expect(down["etcd_probe_success{endpoint=\"\(endpoint)\",op=\"put\"}"] == 1, "\(endpoint)")
+        #expect(down["etcd_probe_success{cluster=\"default\",endpoint=\"\(endpoint)\",op=\"put\"}"] == 1, "\(endpoint)")
       }
-      #expect(down["etcd_probe_success{endpoint=\"\(victim.endpoint)\",op=\"put\"}"] == 0)
+      #expect(down["etcd_probe_success{cluster=\"default\",endpoint=\"\(victim.endpoint)\",op=\"put\"}"] == 0)
 
       // The probe itself is ready (its rounds complete), and its status page says why the member fails.
       let ready = try probe.get("/readyz?verbose")
-      #expect(ready.status == 200 && ready.body.contains("[+]round ok"), "\(ready)")
+      #expect(ready.status == 200 && ready.body.contains("[+]default: round ok"), "\(ready)")
       let status = try probe.get("/status?target=\(victim.endpoint)")
       #expect(status.status == 200)
       #expect(status.body.contains("put               FAILED") && status.body.contains("Unavailable"), "\(status.body)")
@@ -77,8 +77,8 @@ struct ProbeTests {
       // Restart it: it succeeds again.
       try await etcd.restart(victim)
       _ = try await probe.waitForScrape(timeout: .seconds(45)) { samples in
-        samples["etcd_probe_success{endpoint=\"\(victim.endpoint)\",op=\"put\"}"] == 1
-          && samples["etcd_probe_success{endpoint=\"\(victim.endpoint)\",op=\"watch\"}"] == 1
+        samples["etcd_probe_success{cluster=\"default\",endpoint=\"\(victim.endpoint)\",op=\"put\"}"] == 1
+          && samples["etcd_probe_success{cluster=\"default\",endpoint=\"\(victim.endpoint)\",op=\"watch\"}"] == 1
       }
       #expect(probe.stop() == 0)
       // The outage shows in the log once at warning as it starts and once at info as it ends, not per call.
@@ -132,11 +132,11 @@ struct ProbeTests {
       }
       try await etcd.join(added)
       let asLearner = try await probe.waitForScrape { samples in
-        samples["etcd_probe_success{endpoint=\"\(added.endpoint)\",op=\"get_serializable\"}"] == 1
-          && samples["etcd_probe_success{endpoint=\"\(added.endpoint)\",op=\"status\"}"] == 1
+        samples["etcd_probe_success{cluster=\"default\",endpoint=\"\(added.endpoint)\",op=\"get_serializable\"}"] == 1
+          && samples["etcd_probe_success{cluster=\"default\",endpoint=\"\(added.endpoint)\",op=\"status\"}"] == 1
       }
       #expect(sum(asLearner, "etcd_probe_endpoint_info", containing: ["endpoint=\"\(added.endpoint)\"", "learner=\"true\""]) == 1)
-      #expect(asLearner["etcd_probe_success{endpoint=\"\(added.endpoint)\",op=\"put\"}"] == nil)
+      #expect(asLearner["etcd_probe_success{cluster=\"default\",endpoint=\"\(added.endpoint)\",op=\"put\"}"] == nil)
       #expect(sum(asLearner, "etcd_probe_failures_total", containing: ["endpoint=\"\(added.endpoint)\""]) == 0)
 
       // Promoted once it has caught up (etcd refuses while the learner lags).
@@ -144,8 +144,8 @@ struct ProbeTests {
         try await client.promoteMember(id: learner.id)
       }
       let promoted = try await probe.waitForScrape { samples in
-        samples["etcd_probe_success{endpoint=\"\(added.endpoint)\",op=\"put\"}"] == 1
-          && samples["etcd_probe_success{endpoint=\"\(added.endpoint)\",op=\"watch\"}"] == 1
+        samples["etcd_probe_success{cluster=\"default\",endpoint=\"\(added.endpoint)\",op=\"put\"}"] == 1
+          && samples["etcd_probe_success{cluster=\"default\",endpoint=\"\(added.endpoint)\",op=\"watch\"}"] == 1
       }
       #expect(sum(promoted, "etcd_probe_endpoint_info", containing: ["endpoint=\"\(added.endpoint)\"", "learner=\"false\""]) == 1)
       #expect(sum(promoted, "etcd_probe_endpoint_info", containing: ["endpoint=\"\(added.endpoint)\"", "learner=\"true\""]) == 0)
@@ -157,10 +157,10 @@ struct ProbeTests {
       _ = try await client.removeMember(id: leavingID)
       let after = try await probe.waitForScrape { samples in
         !samples.keys.contains { $0.hasPrefix("etcd_probe_") && $0.contains("endpoint=\"\(leaving.endpoint)\"") }
-          && samples["etcd_probe_cluster_members"] == 3
+          && samples["etcd_probe_cluster_members{cluster=\"default\"}"] == 3
       }
       for endpoint in [etcd.endpoints[0], etcd.endpoints[1], added.endpoint, "cluster"] {
-        #expect(after["etcd_probe_success{endpoint=\"\(endpoint)\",op=\"put\"}"] == 1, "\(endpoint)")
+        #expect(after["etcd_probe_success{cluster=\"default\",endpoint=\"\(endpoint)\",op=\"put\"}"] == 1, "\(endpoint)")
       }
       #expect(probe.log.contains("probing a new member") && probe.log.contains("member left the cluster"))
       #expect(probe.stop() == 0)
@@ -224,7 +224,7 @@ struct ProbeTests {
     let samples = try await probe.waitForScrape { samples in
       sum(samples, "etcd_probe_failures_total", containing: ["op=\"put\"", "code=\"Unavailable\""]) >= 2
     }
-    #expect(samples["etcd_probe_success{endpoint=\"127.0.0.1:\(port)\",op=\"put\"}"] == 0)
+    #expect(samples["etcd_probe_success{cluster=\"default\",endpoint=\"127.0.0.1:\(port)\",op=\"put\"}"] == 0)
     #expect(probe.stop() == 0)
   }
 }
