@@ -72,8 +72,38 @@ struct ClusterDefaults: Sendable, Equatable {
   var passwordFile: String?
 }
 
+/// How a probe talks to etcd and what it does there: what clusters and `/probe` modules both take.
+struct ProbeClientSettings: Sendable, Equatable {
+  var tls: TLSFiles?
+  var user: String?
+  /// The file holding `user`'s password.
+  var passwordFile: String?
+  /// `user`'s password when it does not come from a file (the flags' `ETCD_PROBE_PASSWORD`).
+  var password: String?
+  /// The deadline of each operation.
+  var timeout: Duration
+  /// The deadline of each connection attempt.
+  var dialTimeout: Duration
+  var keyPrefix: String
+  var valueSize: Int
+  var operations: ProbeOperations
+
+  /// The settings of the flags.
+  init(defaults: ClusterDefaults, operations: ProbeOperations = .all) {
+    tls = defaults.tls
+    user = defaults.user
+    passwordFile = defaults.passwordFile
+    timeout = defaults.timeout
+    dialTimeout = defaults.dialTimeout
+    keyPrefix = defaults.keyPrefix
+    valueSize = defaults.valueSize
+    self.operations = operations
+  }
+}
+
 /// How the probe watches one cluster. Two equal settings probe the same way, so a reload restarts exactly the
-/// clusters whose settings changed.
+/// clusters whose settings changed. The client settings read as its own (`settings.timeout`).
+@dynamicMemberLookup
 struct ClusterSettings: Sendable, Equatable {
   /// The `cluster` label.
   var name: String
@@ -81,66 +111,48 @@ struct ClusterSettings: Sendable, Equatable {
   var endpoints: [String]
   /// Whether the members probed follow the cluster's member list.
   var discover: Bool
-  var tls: TLSFiles?
-  var user: String?
-  /// The file holding `user`'s password.
-  var passwordFile: String?
-  /// `user`'s password when it does not come from a file (the flags' `ETCD_PROBE_PASSWORD`).
-  var password: String?
   var interval: Duration
-  var timeout: Duration
-  var dialTimeout: Duration
   var hashInterval: Duration
-  var keyPrefix: String
-  var valueSize: Int
-  var operations: ProbeOperations
+  var client: ProbeClientSettings
 
   /// Settings of `name` at `endpoints`, everything else from `defaults`.
   init(name: String, endpoints: [String], defaults: ClusterDefaults, operations: ProbeOperations = .all) {
     self.name = name
     self.endpoints = endpoints
     discover = defaults.discover
-    tls = defaults.tls
-    user = defaults.user
-    passwordFile = defaults.passwordFile
     interval = defaults.interval
-    timeout = defaults.timeout
-    dialTimeout = defaults.dialTimeout
     hashInterval = defaults.hashInterval
-    keyPrefix = defaults.keyPrefix
-    valueSize = defaults.valueSize
-    self.operations = operations
+    client = ProbeClientSettings(defaults: defaults, operations: operations)
+  }
+
+  subscript<T>(dynamicMember path: WritableKeyPath<ProbeClientSettings, T>) -> T {
+    get { client[keyPath: path] }
+    set { client[keyPath: path] = newValue }
   }
 }
 
-/// How `/probe` probes a target it is given: one round of a module's operations, within its timeout.
+/// How `/probe` probes a target it is given: one round of a module's operations, within its timeout. The
+/// client settings read as its own (`module.timeout`).
+@dynamicMemberLookup
 struct ProbeModule: Sendable, Equatable {
   /// The module that exists without being written.
   static let defaultName = "default"
 
   var name: String
-  var timeout: Duration
-  var dialTimeout: Duration
-  var tls: TLSFiles?
-  var user: String?
-  var passwordFile: String?
-  var keyPrefix: String
-  var valueSize: Int
-  var operations: ProbeOperations
+  var client: ProbeClientSettings
   /// A regular expression every `host:port` of a target must match whole; nil accepts any target.
   var targetPattern: String?
 
   /// The module `name` with the flags' settings (all operations but `hash_kv`, which needs several members).
   init(name: String, defaults: ClusterDefaults) {
     self.name = name
-    timeout = defaults.timeout
-    dialTimeout = defaults.dialTimeout
-    tls = defaults.tls
-    user = defaults.user
-    passwordFile = defaults.passwordFile
-    keyPrefix = defaults.keyPrefix
-    valueSize = defaults.valueSize
-    operations = ProbeOperations(ProbeOperations.all.enabled.subtracting([.hashKV]))
+    client = ProbeClientSettings(
+      defaults: defaults, operations: ProbeOperations(ProbeOperations.all.enabled.subtracting([.hashKV])))
+  }
+
+  subscript<T>(dynamicMember path: WritableKeyPath<ProbeClientSettings, T>) -> T {
+    get { client[keyPath: path] }
+    set { client[keyPath: path] = newValue }
   }
 
   /// Whether the module accepts `target` (a `host:port`).

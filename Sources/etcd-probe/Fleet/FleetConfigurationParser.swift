@@ -124,19 +124,8 @@ struct FleetConfigurationParser {
     var settings = ClusterSettings(name: rawName, endpoints: endpoints, defaults: defaults)
     if let value = map["discover"] { bool(value, "\(place).discover", fail).map { settings.discover = $0 } }
     settings.interval = duration(map["interval"], "\(place).interval", fail) ?? settings.interval
-    settings.timeout = duration(map["timeout"], "\(place).timeout", fail) ?? settings.timeout
-    settings.dialTimeout = duration(map["dial_timeout"], "\(place).dial_timeout", fail) ?? settings.dialTimeout
     settings.hashInterval = duration(map["hash_interval"], "\(place).hash_interval", fail) ?? settings.hashInterval
-    var common = Common(
-      tls: settings.tls, user: settings.user, passwordFile: settings.passwordFile,
-      keyPrefix: settings.keyPrefix, valueSize: settings.valueSize, operations: settings.operations)
-    parseCommon(map, place: place, into: &common, fail: fail)
-    settings.tls = common.tls
-    settings.user = common.user
-    settings.passwordFile = common.passwordFile
-    settings.keyPrefix = common.keyPrefix
-    settings.valueSize = common.valueSize
-    settings.operations = common.operations
+    parseClient(map, place: place, into: &settings.client, fail: fail)
     return settings
   }
 
@@ -148,18 +137,7 @@ struct FleetConfigurationParser {
     }
     checkKeys(map, allowed: Self.moduleKeys, place: place, fail: fail)
     var module = ProbeModule(name: name, defaults: defaults)
-    module.timeout = duration(map["timeout"], "\(place).timeout", fail) ?? module.timeout
-    module.dialTimeout = duration(map["dial_timeout"], "\(place).dial_timeout", fail) ?? module.dialTimeout
-    var common = Common(
-      tls: module.tls, user: module.user, passwordFile: module.passwordFile, keyPrefix: module.keyPrefix,
-      valueSize: module.valueSize, operations: module.operations)
-    parseCommon(map, place: place, into: &common, fail: fail)
-    module.tls = common.tls
-    module.user = common.user
-    module.passwordFile = common.passwordFile
-    module.keyPrefix = common.keyPrefix
-    module.valueSize = common.valueSize
-    module.operations = common.operations
+    parseClient(map, place: place, into: &module.client, fail: fail)
     if let value = map["target_pattern"] {
       if let pattern = value.string, (try? Regex(pattern)) != nil {
         module.targetPattern = pattern
@@ -171,18 +149,11 @@ struct FleetConfigurationParser {
   }
 
   /// What clusters and modules both take.
-  private struct Common {
-    var tls: TLSFiles?
-    var user: String?
-    var passwordFile: String?
-    var keyPrefix: String
-    var valueSize: Int
-    var operations: ProbeOperations
-  }
-
-  private func parseCommon(
-    _ map: Node.Mapping, place: String, into common: inout Common, fail: (String, String) -> Void
+  private func parseClient(
+    _ map: Node.Mapping, place: String, into common: inout ProbeClientSettings, fail: (String, String) -> Void
   ) {
+    common.timeout = duration(map["timeout"], "\(place).timeout", fail) ?? common.timeout
+    common.dialTimeout = duration(map["dial_timeout"], "\(place).dial_timeout", fail) ?? common.dialTimeout
     if let value = map["tls"] { common.tls = tls(value, "\(place).tls", fail) }
     if let value = map["user"] {
       if let user = value.string, !user.isEmpty { common.user = user } else { fail("\(place).user: ", "must be a name") }
