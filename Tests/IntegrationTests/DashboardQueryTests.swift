@@ -21,6 +21,10 @@ struct DashboardQueryTests {
   static let prometheus = "/usr/bin/prometheus"
   static let promtool = "/usr/bin/promtool"
 
+  /// The `cluster` label of the probe this test starts: configured by flags, it probes one cluster
+  /// named `default`. The dashboard's `$cluster` is set to it, as a user picking it would.
+  static let probeCluster = "default"
+
   static var hasPromtool: Bool { FileManager.default.isExecutableFile(atPath: promtool) }
   static var hasPrometheus: Bool { FileManager.default.isExecutableFile(atPath: prometheus) }
 
@@ -59,8 +63,15 @@ struct DashboardQueryTests {
     var description: String { "\(source) \(location)" }
   }
 
-  static func extractQueries() throws -> [Query] {
-    let result = try run(["python3", dashboards + "/test/extract-queries.py", dashboards])
+  /// The expressions, with Grafana's variables at All (`.*`) but those in `variables`.
+  ///
+  /// - Parameter variables: Variable values, such as `["cluster": "default"]`.
+  static func extractQueries(variables: [String: String] = [:]) throws -> [Query] {
+    let settings = variables.sorted { $0.key < $1.key }.flatMap {
+      ["--set", "\($0.key)=\($0.value)"]
+    }
+    let script = dashboards + "/test/extract-queries.py"
+    let result = try run(["python3", script, dashboards] + settings)
     guard result.status == 0 else {
       throw FixtureError("extract-queries.py failed:\n\(result.output)")
     }
@@ -96,6 +107,25 @@ struct DashboardQueryTests {
     }
   }
 
+  @Test("every probe selector of the probe dashboard filters on the cluster variable")
+  func clusterFilter() throws {
+    // One probe serves several clusters: a panel that reads etcd_probe_* series without
+    // `cluster=~"$cluster"` mixes them. The `job` and `cluster` variables come before it: they
+    // list the jobs and clusters to choose from.
+    let unfiltered: Set = ["variable job", "variable cluster"]
+    let queries = try Self.extractQueries(variables: ["cluster": "CLUSTER"]).filter {
+      $0.source == "etcd-probe.json" && !unfiltered.contains($0.location)
+    }
+    #expect(queries.contains { $0.expr.contains("etcd_probe_") })
+    for query in queries {
+      for match in query.expr.matches(of: /etcd_probe_\w+(\{[^}]*\})?/) {
+        #expect(
+          match.output.1?.contains("cluster=~\"CLUSTER\"") == true,
+          "\(query) reads \(match.output.0) without the cluster filter: \(query.expr)")
+      }
+    }
+  }
+
   @Test(
     "every expression parses, and those that should have data return some",
     .enabled(
@@ -106,7 +136,9 @@ struct DashboardQueryTests {
     .timeLimit(.minutes(3))
   )
   func expressionsAgainstPrometheus() async throws {
-    let queries = try Self.extractQueries()
+    // `$cluster` is the probe's cluster rather than `.*`: a probe series without that label leaves
+    // the panels that read it empty, and fails below.
+    let queries = try Self.extractQueries(variables: ["cluster": Self.probeCluster])
     let binary = try #require(Self.probeBinary)
     let base =
       FileManager.default.fileExists(atPath: "/dev/shm") ? "/dev/shm" : NSTemporaryDirectory()

@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
 """Prints every PromQL expression of the dashboards and rules, one JSON object a line.
 
-    dashboards/test/extract-queries.py [DASHBOARDS_DIR]
+    dashboards/test/extract-queries.py [DASHBOARDS_DIR] [--set NAME=VALUE ...]
 
 Each line: {"source": file, "where": panel/variable/rule, "expr": PromQL ready for /api/v1/query,
 "expect_data": bool, "reason": why it may be empty (only when expect_data is false), "kind": "panel" |
 "variable" | "record" | "alert"}.
 
-Grafana's variables are replaced as a dashboard set to "All" would send them: `$job`, `$endpoint`, `$op`
-and the other template variables become `.*`, `$__rate_interval` 1m, `$__interval` 15s, `$__range` 5m.
-`label_values(metric, label)` becomes `group by (label) (metric)`.
+Grafana's variables are replaced as a dashboard set to "All" would send them: `$job`, `$cluster`,
+`$endpoint`, `$op` and the other template variables become `.*`, `$__rate_interval` 1m, `$__interval` 15s,
+`$__range` 5m. `--set NAME=VALUE` selects one value instead, as a user picking it would: the integration
+test sets `cluster` to its probe's cluster, so that a probe series without that label leaves its panels
+empty. `label_values(metric, label)` becomes `group by (label) (metric)`.
 
 `expect_data` says whether the expression returns something against a healthy cluster probed for a
 minute. It is true unless the expression is listed in MAY_BE_EMPTY below (with the reason) or is an alert
@@ -17,6 +19,7 @@ minute. It is true unless the expression is listed in MAY_BE_EMPTY below (with t
 rot. Standard library only; alerts.yml is read with a small parser that knows the shape of that file.
 """
 
+import argparse
 import json
 import os
 import re
@@ -158,7 +161,17 @@ def rules(path):
 
 
 def main():
-    directory = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..")
+    parser = argparse.ArgumentParser(description="Prints every PromQL expression of the dashboards and rules.")
+    parser.add_argument("directory", nargs="?", default=os.path.join(os.path.dirname(__file__), ".."))
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="the value of a template variable (default: All, `.*`)")
+    arguments = parser.parse_args()
+    for assignment in arguments.set:
+        name, equals, value = assignment.partition("=")
+        if not equals or not re.fullmatch(r"\w+", name):
+            parser.error(f"--set {assignment}: expected NAME=VALUE")
+        VARIABLE_VALUES[name] = value
+    directory = arguments.directory
     used = set()
     out = []
     for name in ("etcd-probe.json", "etcd-client.json"):
