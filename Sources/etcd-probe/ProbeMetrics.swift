@@ -41,6 +41,7 @@ final class ProbeMetricFamilies: Sendable {
   let rounds: MetricFamily<Counter>
   let certificateNotAfter: MetricFamily<Gauge>
   let tlsReloadFailures: MetricFamily<Counter>
+  let roundOverruns: MetricFamily<Counter>
 
   init(registry: MetricsRegistry) {
     let cluster = ["cluster"]
@@ -146,6 +147,10 @@ final class ProbeMetricFamilies: Sendable {
       name: "etcd_probe_tls_reload_failures_total",
       help: "Times the probe's TLS files changed but could not be loaded; the last good ones stay in use.",
       labelNames: cluster)
+    roundOverruns = registry.makeCounterFamily(
+      name: "etcd_probe_round_overruns_total",
+      help: "Rounds that took longer than the cluster's interval, so the next one started late.",
+      labelNames: cluster)
   }
 
   /// Every family, for removing a cluster's series.
@@ -155,6 +160,7 @@ final class ProbeMetricFamilies: Sendable {
       hashCheckOutcomes, hashCheckRetries, raftTerm, raftIndex, raftAppliedIndex, dbSize, dbSizeInUse, alarm,
       info, leaderChanges, clusterMembers, hashMismatch, hashChecks, watchResumes, watchCompactions,
       watchClusterChanges, watchProgressLag, rounds, certificateNotAfter, tlsReloadFailures,
+      roundOverruns,
     ]
   }
 
@@ -252,6 +258,7 @@ final class ProbeMetrics: Sendable {
   let rounds: Counter
   let certificateNotAfter: ClusterFamily<Gauge>
   let tlsReloadFailures: Counter
+  let roundOverruns: Counter
 
   /// The view of `families` for `cluster`.
   init(families: ProbeMetricFamilies, cluster: String) {
@@ -286,6 +293,7 @@ final class ProbeMetrics: Sendable {
     rounds = families.rounds.labels(cluster)
     certificateNotAfter = .init(family: families.certificateNotAfter, cluster: cluster)
     tlsReloadFailures = families.tlsReloadFailures.labels(cluster)
+    roundOverruns = families.roundOverruns.labels(cluster)
   }
 
   /// Records one operation's outcome.

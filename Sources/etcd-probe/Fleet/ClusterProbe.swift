@@ -140,10 +140,10 @@ struct ClusterProbe: Sendable {
     }
     if settings.tls != nil { await recordCertificates() }
     metrics.rounds.increment()
+    let duration = ContinuousClock.now - started
+    if duration > settings.interval { metrics.roundOverruns.increment() }
     board.completed(
-      RoundRecord(
-        number: number, ended: Date(), duration: ContinuousClock.now - started, targets: results,
-        hashCheck: hashSummary))
+      RoundRecord(number: number, ended: Date(), duration: duration, targets: results, hashCheck: hashSummary))
   }
 
   /// The expiry of the client certificate, the CA and each member's server certificate, and failed reloads of
