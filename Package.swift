@@ -130,6 +130,7 @@ let package = Package(
         "FuzzSupport",
         "CZlib",
         "CMicroHTTPD",
+        "CCrypt",
         "PrometheusProto",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "ServiceContextModule", package: "swift-service-context"),

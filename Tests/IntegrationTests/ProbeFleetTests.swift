@@ -128,6 +128,12 @@ struct ProbeFleetTests {
       }
       #expect((memberSamples["probe_duration_seconds"] ?? 0) > 0)
       #expect(!member.body.contains("etcd_probe_"), "only the round's own metrics")
+      // The formats of /metrics: protobuf when the scrape asks for it.
+      let binary = try LoopbackHTTP.request(
+        port: probe.port, path: "/probe?target=\(etcd.endpoints[0])",
+        headers: ["Accept": "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"])
+      #expect(binary.status == 200)
+      #expect(binary.headers["content-type"]?.hasPrefix("application/vnd.google.protobuf") == true, "\(binary.headers)")
 
       // The whole cluster, through a client over every member; a module with fewer operations.
       let cluster = try probe.get("/probe?target=\(etcd.endpoints.joined(separator: ","))")
@@ -155,7 +161,7 @@ struct ProbeFleetTests {
       }
       let counted = parseExposition(try #require(probe.scrape()))
       #expect(counted["etcd_probe_probe_requests_total{outcome=\"bad_request\"}"] == 4)
-      #expect(counted["etcd_probe_probe_requests_total{outcome=\"probed\"}"] == 4)
+      #expect(counted["etcd_probe_probe_requests_total{outcome=\"probed\"}"] == 5)
       // The rounds' keys and leases go after their answers.
       let client = try EtcdClient(endpoints: etcd.endpoints)
       defer { Task { await client.close() } }

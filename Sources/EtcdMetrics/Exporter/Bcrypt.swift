@@ -1,8 +1,4 @@
-// The FuzzMetricsRequest replayer compiles this directory without the CCrypt module; there bcrypt
-// is unavailable and every check fails (that target never configures basic-auth users).
-#if canImport(CCrypt)
 internal import CCrypt
-#endif
 
 #if canImport(Glibc)
 import Glibc
@@ -22,7 +18,6 @@ enum Bcrypt {
   ///   - setting: A whole bcrypt hash, or its first 29 characters (`$2b$10$` and the salt).
   /// - Returns: The 60-character hash, or `nil` when libxcrypt refuses the input.
   static func hash(password: String, setting: String) -> String? {
-    #if canImport(CCrypt)
     guard !password.utf8.contains(0), !setting.utf8.contains(0) else { return nil }
     // crypt_rn keeps all of its state in this buffer (about 32 KiB), so concurrent calls need no
     // lock; it is zeroed before use, as crypt.h asks, and after, so no intermediate state stays
@@ -40,9 +35,6 @@ enum Bcrypt {
     // crypt_rn returns NULL on failure; a failure token (`*0`, what crypt_r returns instead) is
     // refused as well.
     return hash.hasPrefix("$") ? hash : nil
-    #else
-    return nil
-    #endif
   }
 
   /// A fresh `$2b$` setting (prefix, cost and 16 random salt bytes from the operating system).
@@ -50,7 +42,6 @@ enum Bcrypt {
   /// - Parameter cost: The cost, 4 to 31.
   /// - Returns: The 29-character setting, or `nil` when libxcrypt refuses.
   static func makeSetting(cost: Int) -> String? {
-    #if canImport(CCrypt)
     var output = [CChar](repeating: 0, count: Int(CRYPT_GENSALT_OUTPUT_SIZE))
     let made = output.withUnsafeMutableBufferPointer { buffer in
       crypt_gensalt_rn("$2b$", UInt(cost), nil, 0, buffer.baseAddress, Int32(buffer.count))
@@ -58,9 +49,6 @@ enum Bcrypt {
     guard made != nil else { return nil }
     return String(
       decoding: output.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    #else
-    return nil
-    #endif
   }
 
   /// The bcrypt hash of `password` with a fresh random salt, as `htpasswd -nbBC cost` makes it.

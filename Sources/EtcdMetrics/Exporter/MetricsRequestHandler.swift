@@ -115,7 +115,7 @@ final class MetricsRequestHandler: Sendable {
           ExporterHeader(name: "Content-Type", value: response.contentType),
           ExporterHeader(name: "Cache-Control", value: "no-store"),
         ],
-        body: request.method == "HEAD" ? [] : Array(response.body.utf8))
+        body: request.method == "HEAD" ? [] : response.bytes)
     }
   }
 

@@ -82,10 +82,16 @@ extension MetricsServer {
     public var status: Int
     /// The `Content-Type`.
     public var contentType: String
-    /// The body.
-    public var body: String
+    /// The body's bytes.
+    public var bytes: [UInt8]
 
-    /// Creates a response.
+    /// The body as UTF-8 text.
+    public var body: String {
+      get { String(decoding: bytes, as: UTF8.self) }
+      set { bytes = Array(newValue.utf8) }
+    }
+
+    /// Creates a response with a text body.
     ///
     /// - Parameters:
     ///   - status: The HTTP status code. Default: 200.
@@ -94,9 +100,20 @@ extension MetricsServer {
     public init(
       status: Int = 200, contentType: String = "text/plain; charset=utf-8", body: String
     ) {
+      self.init(status: status, contentType: contentType, bytes: Array(body.utf8))
+    }
+
+    /// Creates a response with a binary body, such as a protobuf exposition.
+    ///
+    /// - Parameters:
+    ///   - status: The HTTP status code. Default: 200.
+    ///   - contentType: The body's type.
+    ///   - bytes: The body.
+    public init(status: Int = 200, contentType: String, bytes: [UInt8]) {
       self.status = status
       self.contentType = contentType
-      self.body = body
+      self.bytes = bytes
     }
   }
+
 }

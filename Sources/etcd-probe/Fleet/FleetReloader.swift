@@ -33,7 +33,7 @@ struct FleetReloader: Sendable {
       help: "When the clusters file was last loaded successfully, in seconds since the epoch.")
   }
 
-  /// Reads and checks the file.
+  /// Reads and checks the file, and the password files it names.
   ///
   /// - Throws: ``FleetConfigurationError`` naming every problem.
   func read() throws(FleetConfigurationError) -> FleetConfiguration {
@@ -41,7 +41,20 @@ struct FleetReloader: Sendable {
     else {
       throw FleetConfigurationError(problems: ["\(file): cannot be read as UTF-8 text"])
     }
-    return try FleetConfigurationParser(file: file, defaults: defaults).parse(text)
+    var configuration = try FleetConfigurationParser(file: file, defaults: defaults).parse(text)
+    // Passwords are read now, so a cluster whose password file changed counts as changed and restarts with it.
+    var problems: [String] = []
+    for index in configuration.clusters.indices {
+      guard let passwordFile = configuration.clusters[index].passwordFile else { continue }
+      guard let password = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
+        problems.append(
+          "\(file): clusters[\(index)] (\(configuration.clusters[index].name)).password_file: cannot read \(passwordFile)")
+        continue
+      }
+      configuration.clusters[index].password = password.trimmingCharacters(in: .newlines)
+    }
+    guard problems.isEmpty else { throw FleetConfigurationError(problems: problems) }
+    return configuration
   }
 
   /// Loads the file into the fleet.

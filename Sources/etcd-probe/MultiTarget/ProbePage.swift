@@ -3,7 +3,7 @@ import Logging
 import Synchronization
 
 /// `GET /probe?target=…&module=…`: one round against the target, answered with that round's metrics only, in
-/// the text format or OpenMetrics as the scrape's `Accept` asks. A bad request gets 400 with a one-line reason;
+/// the exposition format the scrape's `Accept` asks for (text, OpenMetrics or protobuf, as `/metrics`). A bad request gets 400 with a one-line reason;
 /// past `limit` rounds at once, 503. An unreachable target is a `probe_success 0` answer, not an HTTP error.
 /// Every request is counted in `etcd_probe_probe_requests_total{outcome}` on `/metrics`.
 final class ProbePage: Sendable {
@@ -51,10 +51,8 @@ final class ProbePage: Sendable {
     if let failure = outcome.setupFailure {
       logger.warning("cannot probe the target", metadata: ["target": "\(probe.endpoints)", "error": "\(failure)"])
     }
-    // Protobuf is not offered: a page answers text, so such a scrape gets the text format.
-    var format = ExpositionFormat.negotiate(accept: request.header("Accept"))
-    if format == .protobufDelimited { format = .prometheusText0_0_4 }
+    let format = ExpositionFormat.negotiate(accept: request.header("Accept"))
     let body = TargetProbeRound.registry(of: outcome).exposition(format: format)
-    return .init(status: 200, contentType: format.contentType, body: String(decoding: body, as: UTF8.self))
+    return .init(status: 200, contentType: format.contentType, bytes: body)
   }
 }
