@@ -124,6 +124,80 @@ struct ProbePrometheusTests {
     }
   }
 
+  /// deploy/prometheus/prometheus-shard-0.yml's relabeling, run by two real Prometheus servers (shard 0 and
+  /// shard 1) over six targets: every target is scraped through `/probe` by exactly one of them.
+  @Test(
+    .enabled(if: FileManager.default.isExecutableFile(atPath: prometheus), "prometheus is not installed"),
+    .timeLimit(.minutes(3)))
+  func theHashmodExampleSplitsTargetsBetweenTwoServers() async throws {
+    let example = try String(
+      contentsOfFile: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../deploy/prometheus/prometheus-shard-0.yml").standardized.path,
+      encoding: .utf8)
+    let lines = example.split(separator: "\n", omittingEmptySubsequences: false)
+    let start = try #require(lines.firstIndex { $0.trimmingCharacters(in: .whitespaces) == "relabel_configs:" })
+    let relabeling = lines[start...].joined(separator: "\n")
+    #expect(relabeling.contains("action: hashmod") && relabeling.contains("replacement: probe-host:9379"))
+
+    try await withEtcd(size: 3) { etcd in
+      let directory = NSTemporaryDirectory() + "etcd-probe-shards-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+      defer { try? FileManager.default.removeItem(atPath: directory) }
+      try "clusters: []\n".write(toFile: directory + "/clusters.yml", atomically: true, encoding: .utf8)
+      let probe = try EtcdProbeProcess(arguments: ["--config.file", directory + "/clusters.yml"])
+      defer { probe.stop() }
+      let targets = etcd.endpoints + (try (0..<3).map { _ in "127.0.0.1:\(try freeLoopbackPort())" })
+
+      var servers: [(pid: pid_t, port: Int)] = []
+      defer {
+        for server in servers {
+          kill(server.pid, SIGTERM)
+          var status: Int32 = 0
+          waitpid(server.pid, &status, 0)
+        }
+      }
+      for shard in ["0", "1"] {
+        let port = try freeLoopbackPort()
+        let shardRelabeling = relabeling
+          .replacingOccurrences(of: "regex: \"0\"", with: "regex: \"\(shard)\"")
+          .replacingOccurrences(of: "probe-host:9379", with: "127.0.0.1:\(probe.port)")
+        try """
+          global: {scrape_interval: 1s, scrape_timeout: 1s}
+          scrape_configs:
+            - job_name: etcd-probe-targets
+              metrics_path: /probe
+              params: {module: [default]}
+              static_configs:
+                - targets: [\(targets.map { "\"\($0)\"" }.joined(separator: ", "))]
+          \(shardRelabeling)
+          """.write(toFile: directory + "/shard-\(shard).yml", atomically: true, encoding: .utf8)
+        let pid = try spawn(
+          [
+            Self.prometheus, "--config.file", directory + "/shard-\(shard).yml",
+            "--storage.tsdb.path", directory + "/tsdb-\(shard)", "--web.listen-address", "127.0.0.1:\(port)",
+            "--log.level", "warn",
+          ],
+          logFile: directory + "/prometheus-\(shard).log")
+        servers.append((pid, port))
+      }
+
+      // Bounded: 60 s for both servers to have scraped their targets.
+      var scraped: [[String]] = [[], []]
+      let deadline = ContinuousClock.now + .seconds(60)
+      while ContinuousClock.now < deadline {
+        scraped = try servers.map { server in
+          try Self.query(port: server.port, "probe_success").compactMap { ($0["metric"] as? [String: String])?["instance"] }
+        }
+        if scraped[0].count + scraped[1].count == targets.count { break }
+        try await Task.sleep(for: .seconds(1))
+      }
+      #expect(Set(scraped[0]).isDisjoint(with: scraped[1]), "\(scraped)")
+      #expect(Set(scraped[0] + scraped[1]) == Set(targets), "\(scraped)")
+      let live = try servers.flatMap { try Self.query(port: $0.port, "probe_success == 1") }
+      #expect(live.count == etcd.endpoints.count, "the etcd members succeed, the dead ports do not")
+    }
+  }
+
   /// An instant query's result vector.
   static func query(port: Int, _ expression: String) throws -> [[String: Any]] {
     let response = try run([
