@@ -59,6 +59,12 @@ struct Readiness: Sendable, Equatable {
         + "(the last \(Self.seconds(sinceLastRound)) ago)"
   }
 
+  /// Ready while a cluster added to a running probe waits for its first round, for at most `remaining`.
+  init(firstRoundPendingFor remaining: Duration) {
+    isReady = true
+    line = "[+]round ok: the first round is due (ready for \(Self.seconds(remaining)) more without one)"
+  }
+
   /// The readiness page: 200 `ok` or 503; with `verbose`, the check's line and a verdict line.
   func page(verbose: Bool) -> MetricsServer.PageResponse {
     let status = isReady ? 200 : 503
@@ -86,9 +92,16 @@ final class ProbeStatusBoard: Sendable {
 
   private let state = Mutex(State())
   private let window: Duration
+  /// Until when a board without a round counts as ready: set for a cluster a reload starts, so adding a
+  /// cluster does not make the whole probe unready while its first round is due.
+  private let firstRoundGrace: ContinuousClock.Instant?
 
-  init(interval: Duration, timeout: Duration) {
-    window = Readiness.window(interval: interval, timeout: timeout)
+  /// - Parameter graceFrom: When a cluster added to a running probe started; nil for a probe's first clusters,
+  ///   which are not ready before their first round.
+  init(interval: Duration, timeout: Duration, graceFrom: ContinuousClock.Instant? = nil) {
+    let window = Readiness.window(interval: interval, timeout: timeout)
+    self.window = window
+    firstRoundGrace = graceFrom.map { $0 + window }
   }
 
   /// Records a finished round.
@@ -103,6 +116,9 @@ final class ProbeStatusBoard: Sendable {
   /// The readiness at `now`.
   func readiness(now: ContinuousClock.Instant = .now) -> Readiness {
     let last = state.withLock { $0.lastCompleted }
+    if last == nil, let firstRoundGrace, now <= firstRoundGrace {
+      return Readiness(firstRoundPendingFor: firstRoundGrace - now)
+    }
     return Readiness(sinceLastRound: last.map { now - $0 }, window: window)
   }
 

@@ -78,3 +78,23 @@ struct ProbeStatusBoardTests {
         "\nno round has completed yet\n"))
   }
 }
+
+@Suite("Readiness of a cluster added by a reload")
+struct AddedClusterReadinessTests {
+  @Test func readyWhileTheFirstRoundIsDueThenLikeAnyOther() {
+    let start = ContinuousClock.now
+    let added = ProbeStatusBoard(interval: .seconds(5), timeout: .seconds(2), graceFrom: start)
+    let first = ProbeStatusBoard(interval: .seconds(5), timeout: .seconds(2))
+    // The window is 17 s: within it an added cluster without a round is ready, a first cluster is not.
+    #expect(added.readiness(now: start + .seconds(10)).isReady)
+    #expect(added.readiness(now: start + .seconds(10)).line.contains("first round is due"))
+    #expect(!first.readiness(now: start + .seconds(10)).isReady)
+    #expect(!added.readiness(now: start + .seconds(18)).isReady)
+    // Once a round completed, the last round decides.
+    added.completed(
+      RoundRecord(number: 1, ended: Date(), duration: .seconds(1), targets: [], hashCheck: nil),
+      at: start + .seconds(1))
+    #expect(added.readiness(now: start + .seconds(18)).isReady)
+    #expect(!added.readiness(now: start + .seconds(19)).isReady)
+  }
+}

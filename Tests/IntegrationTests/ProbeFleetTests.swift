@@ -61,6 +61,8 @@ struct ProbeFleetTests {
           #expect(reload.status == 200, "\(reloadBody)")
           #expect(reloadBody.contains("started [\"c\"]") && reloadBody.contains("stopped [\"b\"]"), "\(reloadBody)")
           #expect(reloadBody.contains("unchanged [\"a\"]"), "\(reloadBody)")
+          // Adding a cluster does not make the probe unready while the new cluster's first round is due.
+          #expect(try probe.get("/readyz").status == 200)
           let afterReload = try await probe.waitForScrape { samples in
             Self.rounds(samples, "c") >= 2 && !samples.keys.contains { $0.contains("cluster=\"b\"") }
           }

@@ -28,7 +28,10 @@ struct ClusterProbe: Sendable {
   ///
   /// - Throws: `ClusterProbeError` when a client cannot be made (an unreadable TLS file, a bad endpoint) or the
   ///   password file cannot be read.
-  init(settings: ClusterSettings, shared: Shared) throws(ClusterProbeError) {
+  ///
+  /// - Parameter added: Whether a reload adds the cluster to a running probe: then the probe stays ready while
+  ///   the cluster's first round is due.
+  init(settings: ClusterSettings, shared: Shared, added: Bool = false) throws(ClusterProbeError) {
     self.settings = settings
     var logger = shared.logger
     logger[metadataKey: "cluster"] = "\(settings.name)"
@@ -81,7 +84,7 @@ struct ClusterProbe: Sendable {
       throw ClusterProbeError(cluster: name, message: "\(error)")
     }
     checks = ClusterChecks(client: clusterClient, metrics: metrics, logger: clusterLogger, timeout: timeout)
-    board = ProbeStatusBoard(interval: interval, timeout: timeout)
+    board = ProbeStatusBoard(interval: interval, timeout: timeout, graceFrom: added ? .now : nil)
   }
 
   /// Runs rounds every interval, the first after `offset`, a consistency check every hash interval (when

@@ -24,6 +24,8 @@ actor ProbeFleet {
   /// Whether a change is being applied; the next ones wait in `waiting`, in order.
   private var busy = false
   private var waiting: [CheckedContinuation<Void, Never>] = []
+  /// Whether a configuration was applied: clusters of later ones are added to a running probe.
+  private var applied = false
 
   init(shared: ClusterProbe.Shared, pages: FleetStatusPages, rounds: Int) {
     self.shared = shared
@@ -46,7 +48,7 @@ actor ProbeFleet {
     var made: [String: ClusterProbe] = [:]
     for settings in plan.start + plan.restart {
       do {
-        made[settings.name] = try ClusterProbe(settings: settings, shared: shared)
+        made[settings.name] = try ClusterProbe(settings: settings, shared: shared, added: applied)
       } catch {
         for probe in made.values { await probe.targets.close() }
         throw error
@@ -59,6 +61,7 @@ actor ProbeFleet {
       }
     }
     order = configuration.clusters.map(\.name)
+    applied = true
     let spread = order.count > 1
     for (name, probe) in made {
       let offset = spread ? Self.offset(of: name, interval: probe.settings.interval) : .zero
