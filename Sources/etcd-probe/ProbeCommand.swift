@@ -11,7 +11,7 @@ import ServiceLifecycle
 struct ProbeCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "etcd-probe",
-    abstract: "Continuously probes an etcd cluster, member by member, and serves the results on /metrics.",
+    abstract: "Continuously probes etcd clusters, member by member, and serves the results on /metrics.",
     discussion: """
       Every --interval, for each endpoint (a client per member, so a slow or dead member shows by name) and for \
       the cluster as a whole (a client over all endpoints): put a --value-size value under --key-prefix, \
@@ -32,6 +32,11 @@ struct ProbeCommand: AsyncParsableCommand {
       `cluster`), and reloads the file on SIGHUP and on POST /-/reload: a file with any error changes nothing. \
       The flags then give what a cluster's entry does not say. Without it, the flags describe one cluster, \
       named by --cluster-name.
+
+      GET /probe?target=host:port[,host:port...]&module=NAME runs one round against that target now and \
+      answers with that round's metrics only (probe_success, probe_duration_seconds, per operation), for \
+      Prometheus' relabeling as with blackbox_exporter; modules come from the clusters file. \
+      --web.config.file protects every path with HTTPS and basic auth (exporter-toolkit's format).
 
       With no --endpoints and no --config.file, starts a throwaway local etcd (the `etcd` on PATH) in a temporary directory, probes \
       it, and removes it on exit.
@@ -89,7 +94,7 @@ struct ProbeCommand: AsyncParsableCommand {
   @Option(help: "File holding the password of --user.")
   var passwordFile: String?
 
-  @Option(help: "Address to serve /metrics, /healthz, /readyz and /status on (host:port).")
+  @Option(help: "Address to serve /metrics, /healthz, /readyz, /status, /probe and /-/reload on (host:port).")
   var listenAddress = "0.0.0.0:9379"
 
   @Option(help: "Time between probe rounds.")
