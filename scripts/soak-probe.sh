@@ -53,7 +53,7 @@ start=$SECONDS
 sample() {
   local metrics r fds threads rss
   metrics=$(curl -sf --max-time 5 "http://127.0.0.1:$port/metrics" || true)
-  r=$(awk '$1 == "etcd_probe_rounds_total" { printf "%d", $2 }' <<<"$metrics")
+  r=$(awk '$1 ~ /^etcd_probe_rounds_total[{]/ { sum += $2 } END { printf "%d", sum }' <<<"$metrics")
   fds=$(ls "/proc/$pid/fd" | wc -l)
   threads=$(awk '/^Threads:/ { print $2 }' "/proc/$pid/status")
   rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")

@@ -133,7 +133,7 @@ struct ProbeLoadTests {
 
 // MARK: - Reading the probe
 
-private func rounds(_ samples: [String: Double]) -> Double { samples["etcd_probe_rounds_total"] ?? 0 }
+private func rounds(_ samples: [String: Double]) -> Double { samples["etcd_probe_rounds_total{cluster=\"default\"}"] ?? 0 }
 
 private func failures(_ samples: [String: Double]) -> Double {
   samples.filter { $0.key.hasPrefix("etcd_probe_failures_total") }.values.reduce(0, +)
@@ -228,7 +228,7 @@ private func scrapeOnce(port: Int, openMetrics: Bool, into tally: ScrapeTally) {
       if !contentType.hasPrefix("text/plain; version=0.0.4") { problems.append("content type \(contentType)") }
       if !text.hasSuffix("\n") { problems.append("no newline at the end") }
     }
-    let line = text.split(separator: "\n").first { $0.hasPrefix("etcd_probe_rounds_total ") }
+    let line = text.split(separator: "\n").first { $0.hasPrefix("etcd_probe_rounds_total{cluster=\"default\"} ") }
     seenRounds = line.flatMap { Double($0.split(separator: " ")[1]) }
     if seenRounds == nil { problems.append("no etcd_probe_rounds_total") }
     if tally.responses.wrappingAdd(1, ordering: .relaxed).newValue % 10 == 0 {
