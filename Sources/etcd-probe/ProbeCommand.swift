@@ -69,6 +69,13 @@ struct ProbeCommand: AsyncParsableCommand {
   var webConfigFile: String?
 
   @Option(
+    help: """
+      The client's own per-RPC metrics (grpc_client_*): per-endpoint (an etcd_endpoint label, about 230 KB of \
+      /metrics per endpoint), aggregate (per method only: the same size for any fleet) or off.
+      """)
+  var clientMetrics: ClientMetrics = .perEndpoint
+
+  @Option(
     name: .customLong("probe.concurrency"),
     help: "The most /probe rounds run at once; more get 503.")
   var probeConcurrency = 4
@@ -168,10 +175,23 @@ struct ProbeCommand: AsyncParsableCommand {
     let logger = Logger(label: "etcd-probe")
 
     let defaults = try clusterDefaults()
+    var webConfiguration: WebConfigFile?
+    if let webConfigFile {
+      do {
+        webConfiguration = try WebConfigFile.read(webConfigFile)
+      } catch {
+        throw ValidationError(error.description)
+      }
+    }
     let registry = MetricsRegistry()
+    let interceptors: [any ClientInterceptor] =
+      switch clientMetrics {
+      case .perEndpoint: [RPCMetricsInterceptor(registry: registry)]
+      case .aggregate: [RPCMetricsInterceptor(registry: registry, options: .init(endpointLabel: false))]
+      case .off: []
+      }
     let shared = ClusterProbe.Shared(
-      families: ProbeMetricFamilies(registry: registry), interceptors: [RPCMetricsInterceptor(registry: registry)],
-      logger: logger)
+      families: ProbeMetricFamilies(registry: registry), interceptors: interceptors, logger: logger)
     let statusPages = FleetStatusPages()
     let fleet = ProbeFleet(shared: shared, pages: statusPages, rounds: rounds)
     let modules = ModuleTable([:])
@@ -216,14 +236,7 @@ struct ProbeCommand: AsyncParsableCommand {
     var serverConfiguration = MetricsServer.Configuration(host: address.host, port: address.port)
     // Each /probe round holds a server thread: scrapes of /metrics keep two of their own.
     serverConfiguration.threadCount = 2 + probeConcurrency
-    if let webConfigFile {
-      do {
-        try WebConfigFile.read(webConfigFile).apply(to: &serverConfiguration)
-      } catch {
-        await fleet.stopAll()
-        throw ValidationError(error.description)
-      }
-    }
+    webConfiguration?.apply(to: &serverConfiguration)
     let probePage = ProbePage(modules: modules, limit: probeConcurrency, registry: registry, logger: logger)
     serverConfiguration.pages = statusPages.pages + [ReloadPage.page(reloader: reloader), probePage.page]
     let server = MetricsServer(registry: registry, configuration: serverConfiguration)
@@ -298,6 +311,13 @@ struct ProbeCommand: AsyncParsableCommand {
   }
 }
 
+/// What `--client-metrics` records of the probe's own RPCs.
+enum ClientMetrics: String, ExpressibleByArgument, CaseIterable, Sendable {
+  case perEndpoint = "per-endpoint"
+  case aggregate
+  case off
+}
+
 /// `host:port` of --listen-address.
 struct ListenAddress {
   let host: String
@@ -317,7 +337,7 @@ struct ListenAddress {
 /// Flags from the environment: `ETCD_PROBE_<FLAG>` for each flag not given on the command line.
 enum ProbeEnvironment {
   static let flags = [
-    "endpoints", "config.file", "cluster-name", "probe.concurrency", "web.config.file", "dial-timeout", "cacert", "cert", "key", "user", "password-file", "listen-address",
+    "endpoints", "config.file", "cluster-name", "probe.concurrency", "web.config.file", "client-metrics", "dial-timeout", "cacert", "cert", "key", "user", "password-file", "listen-address",
     "interval", "timeout", "key-prefix", "value-size", "hash-interval", "log-level", "rounds", "discover",
   ]
 

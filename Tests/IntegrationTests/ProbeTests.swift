@@ -209,6 +209,11 @@ struct ProbeTests {
       (["--endpoints", "https//broken:x"], "invalid endpoint"),
       (["--listen-address", "nowhere"], "listen-address"),
       (["--log-level", "loud"], "log-level"),
+      (["--client-metrics", "some"], "client-metrics"),
+      (["--probe.concurrency", "0"], "probe.concurrency"),
+      (["--config.file", "/nonexistent/clusters.yml"], "/nonexistent/clusters.yml: cannot be read"),
+      (["--config.file", "/nonexistent/clusters.yml", "--endpoints", "127.0.0.1:2379"], "do not go together"),
+      (["--web.config.file", "/nonexistent/web.yml", "--endpoints", "127.0.0.1:1"], "/nonexistent/web.yml: cannot be read"),
     ] {
       let result = try run([binary] + arguments)
       #expect(result.status == 64, "\(arguments): \(result.output)")
