@@ -36,6 +36,10 @@ struct ProbePrometheusTests {
                 endpoints: [\(a.endpoints[0])]
                 interval: 500ms
                 timeout: 1s
+              - name: b
+                endpoints: [\(b.endpoints[0])]
+                interval: 500ms
+                timeout: 1s
             modules:
               local: {timeout: 2s, target_pattern: '127\\.0\\.0\\.1:[0-9]+'}
             """.write(toFile: directory + "/clusters.yml", atomically: true, encoding: .utf8)
@@ -91,7 +95,8 @@ struct ProbePrometheusTests {
           let expectations: [(String, Int)] = [
             ("up{job=\"etcd-probe\"} == 1", 1),
             ("up{job=\"wrong-password\"} == 0", 1),
-            ("etcd_probe_rounds_total{job=\"etcd-probe\", cluster=\"a\"} > 0", 1),
+            ("etcd_probe_rounds_total{job=\"etcd-probe\", cluster=~\"a|b\"} > 0", 2),
+            ("etcd_probe_success{job=\"etcd-probe\", cluster=~\"a|b\", op=\"put\"} == 1", 2),
             ("probe_success{job=\"etcd\", instance=~\"\(a.endpoints[0])|\(b.endpoints[0])\"} == 1", 2),
             ("probe_success{job=\"etcd\", instance=\"127.0.0.1:\(dead)\"} == 0", 1),
             ("up{job=\"etcd\"} == 1", 3),
