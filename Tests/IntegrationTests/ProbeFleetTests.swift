@@ -226,6 +226,38 @@ extension ProbeFleetTests {
   }
 }
 
+extension ProbeFleetTests {
+  @Test func probesPastTheConcurrencyLimitGet503AndAreCounted() async throws {
+    try await withEtcd { etcd in
+      let directory = NSTemporaryDirectory() + "etcd-probe-limit-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+      defer { try? FileManager.default.removeItem(atPath: directory) }
+      try "clusters: []\nmodules: {slow: {timeout: 3s}}\n"
+        .write(toFile: directory + "/clusters.yml", atomically: true, encoding: .utf8)
+      let probe = try EtcdProbeProcess(arguments: [
+        "--config.file", directory + "/clusters.yml", "--probe.concurrency", "1",
+      ])
+      defer { probe.stop() }
+      _ = try await probe.waitForScrape { $0["etcd_probe_config_last_reload_successful"] == 1 }
+      // A frozen member holds the first round until its deadline; the second request finds the limit taken.
+      etcd.members[0].signal(SIGSTOP)
+      defer { etcd.members[0].signal(SIGCONT) }
+      let path = "/probe?target=\(etcd.endpoints[0])&module=slow"
+      let port = probe.port
+      let first = Task.detached { try LoopbackHTTP.request(port: port, path: path) }
+      try await Task.sleep(for: .milliseconds(500))
+      let second = try LoopbackHTTP.request(port: port, path: path)
+      #expect(second.status == 503, "\(second)")
+      let held = try await first.value
+      #expect(held.status == 200)
+      #expect(parseExposition(String(decoding: held.body, as: UTF8.self))["probe_success"] == 0)
+      let counted = parseExposition(try #require(probe.scrape()))
+      #expect(counted["etcd_probe_probe_requests_total{outcome=\"over_limit\"}"] == 1)
+      #expect(counted["etcd_probe_probe_requests_total{outcome=\"probed\"}"] == 1)
+    }
+  }
+}
+
 extension String {
   /// The samples of an exposition text.
   var samples: [String: Double] { parseExposition(self) }
