@@ -12,6 +12,7 @@ let package = Package(
   products: [
     .library(name: "EtcdClient", targets: ["EtcdClient"]),
     .library(name: "EtcdMetrics", targets: ["EtcdMetrics"]),
+    .library(name: "PrometheusMetrics", targets: ["PrometheusMetrics"]),
     .executable(name: "etcd-probe", targets: ["etcd-probe"]),
   ],
   dependencies: [
@@ -38,11 +39,19 @@ let package = Package(
       dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
       exclude: []
     ),
+    // gRPC's wire rules as pure value types: message framing and deframing, the call state
+    // machine, header blocks, status, grpc-timeout, request headers. No NIO, nghttp2 or TLS.
+    .target(
+      name: "GRPCProtocol",
+      dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+      swiftSettings: strictSwift6
+    ),
     .target(
       name: "EtcdClient",
       dependencies: [
         "CNGHTTP2",
         "EtcdProto",
+        "GRPCProtocol",
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOTLS", package: "swift-nio"),
@@ -74,10 +83,11 @@ let package = Package(
       name: "PrometheusProto",
       dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
     ),
+    // The registry, the exposition formats, the /metrics server and the swift-metrics backend: no
+    // etcd client, NIO or nghttp2.
     .target(
-      name: "EtcdMetrics",
+      name: "PrometheusMetrics",
       dependencies: [
-        "EtcdClient",
         "CMicroHTTPD",
         "CCrypt",
         "CZlib",
@@ -85,7 +95,20 @@ let package = Package(
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "CoreMetrics", package: "swift-metrics"),
         .product(name: "ServiceContextModule", package: "swift-service-context"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
       ],
+      swiftSettings: strictSwift6
+    ),
+    // The client's RPC interceptor; re-exports PrometheusMetrics.
+    .target(
+      name: "EtcdMetrics",
+      dependencies: ["EtcdClient", "PrometheusMetrics"],
+      swiftSettings: strictSwift6
+    ),
+    // Runs etcd member processes on free loopback ports: the probe's throwaway local etcd and the test
+    // clusters. Only Glibc/Darwin: no Foundation.
+    .target(
+      name: "EtcdProcess",
       swiftSettings: strictSwift6
     ),
     .executableTarget(
@@ -93,6 +116,7 @@ let package = Package(
       dependencies: [
         "EtcdClient",
         "EtcdMetrics",
+        "EtcdProcess",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -103,8 +127,9 @@ let package = Package(
     ),
     // Fuzz targets, one per libFuzzer entry point: `scripts/fuzz.sh` builds them with
     // `-sanitize=fuzzer -D FUZZING` into .build-fuzz and runs them on Fuzz/Corpus; a plain build
-    // makes replayers of them (`FuzzX FILE_OR_DIR...`). Each compiles only the pure files it fuzzes,
-    // through symlinks into Sources/, so neither build pulls in NIO, nghttp2 or libmicrohttpd.
+    // makes replayers of them (`FuzzX FILE_OR_DIR...`). Each depends only on the pure code it
+    // fuzzes (FuzzGRPCDeframer and FuzzGRPCCall on GRPCProtocol), so no build pulls in NIO or
+    // nghttp2.
     .target(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
     .target(
       name: "FuzzSupport",
@@ -114,13 +139,13 @@ let package = Package(
     ),
     .executableTarget(
       name: "FuzzGRPCDeframer",
-      dependencies: ["FuzzSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+      dependencies: ["FuzzSupport", "GRPCProtocol"],
       path: "Fuzz/FuzzGRPCDeframer",
       swiftSettings: strictSwift6
     ),
     .executableTarget(
       name: "FuzzGRPCCall",
-      dependencies: ["FuzzSupport", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+      dependencies: ["FuzzSupport", "GRPCProtocol"],
       path: "Fuzz/FuzzGRPCCall",
       swiftSettings: strictSwift6
     ),
@@ -128,12 +153,10 @@ let package = Package(
       name: "FuzzMetricsRequest",
       dependencies: [
         "FuzzSupport",
+        "PrometheusMetrics",
         "CZlib",
-        "CMicroHTTPD",
-        "CCrypt",
         "PrometheusProto",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-        .product(name: "ServiceContextModule", package: "swift-service-context"),
       ],
       path: "Fuzz/FuzzMetricsRequest",
       swiftSettings: strictSwift6
@@ -142,7 +165,17 @@ let package = Package(
     // each other).
     .target(
       name: "LoopbackTestSupport",
+      dependencies: ["EtcdProcess"],
       path: "Tests/LoopbackTestSupport",
+      swiftSettings: strictSwift6
+    ),
+    .testTarget(
+      name: "GRPCProtocolTests",
+      dependencies: [
+        "GRPCProtocol",
+        "EtcdProto",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ],
       swiftSettings: strictSwift6
     ),
     .testTarget(
@@ -151,13 +184,25 @@ let package = Package(
       swiftSettings: strictSwift6
     ),
     .testTarget(
-      name: "EtcdMetricsTests",
+      name: "PrometheusMetricsTests",
       dependencies: [
-        "EtcdMetrics",
+        "PrometheusMetrics",
         "CZlib",
         "PrometheusProto",
         .product(name: "Metrics", package: "swift-metrics"),
         .product(name: "ServiceContextModule", package: "swift-service-context"),
+        "LoopbackTestSupport",
+      ],
+      swiftSettings: strictSwift6
+    ),
+    .testTarget(
+      name: "EtcdMetricsTests",
+      dependencies: [
+        "EtcdMetrics",
+        "EtcdClient",
+        .product(name: "ServiceContextModule", package: "swift-service-context"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "Logging", package: "swift-log"),
         "LoopbackTestSupport",
       ],
       swiftSettings: strictSwift6
@@ -177,7 +222,13 @@ let package = Package(
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         "LoopbackTestSupport",
+        "EtcdProcess",
       ],
+      swiftSettings: strictSwift6
+    ),
+    .testTarget(
+      name: "EtcdProcessTests",
+      dependencies: ["EtcdProcess"],
       swiftSettings: strictSwift6
     ),
   ],

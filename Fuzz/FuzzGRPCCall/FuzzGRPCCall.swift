@@ -1,4 +1,5 @@
 import FuzzSupport
+import GRPCProtocol
 
 /// Fuzzes `GRPCCallStateMachine` with arbitrary sequences of stream events in any order: HEADERS
 /// blocks with arbitrary names, values and flags, DATA chunks cut anywhere (arbitrary bytes or
@@ -321,17 +322,6 @@ enum FuzzGRPCCall: FuzzTarget {
       }
     }
     fuzzCheck(!end.neverProcessed || end.origin == .connection, "neverProcessed off the connection")
-    // The error the caller sees names the same kind of end.
-    let error = EtcdError(status: status, origin: end.origin, endpoint: nil)
-    fuzzCheck(error.status == status, "EtcdError changed the status")
-    switch end.origin {
-    case .cancelled: fuzzCheck(error.code == .cancelled, "\(error)")
-    case .deadline: fuzzCheck(error.code == .deadlineExceeded, "\(error)")
-    case .connection: fuzzCheck(error.code == .connectionClosed, "\(error)")
-    case .malformedResponse: fuzzCheck(error.code == .invalidResponse, "\(error)")
-    case .responseTooLarge: fuzzCheck(error.code == .responseTooLarge, "\(error)")
-    case .server: break
-    }
   }
 
   // MARK: - Seeds

@@ -1,4 +1,5 @@
 import FuzzSupport
+import GRPCProtocol
 
 /// Fuzzes `GRPCMessageDeframer` (and `GRPCFramedMessage`) with arbitrary bodies cut anywhere.
 ///

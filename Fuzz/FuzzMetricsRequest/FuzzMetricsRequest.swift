@@ -1,5 +1,6 @@
 internal import CZlib
 import FuzzSupport
+internal import PrometheusMetrics
 internal import PrometheusProto
 internal import SwiftProtobuf
 

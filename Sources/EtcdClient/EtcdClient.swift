@@ -232,7 +232,7 @@ public final class EtcdClient: Sendable {
 
     let framed: GRPCFramedMessage
     do {
-      framed = try framer.frame(request)
+      framed = try frame(request)
     } catch {
       finish(error.status, error, attempts: 0, sent: 0, received: nil)
       throw error
@@ -396,7 +396,11 @@ public final class EtcdClient: Sendable {
 
   /// Frames a request message with the client's send limit.
   func frame(_ message: some SwiftProtobuf.Message) throws(EtcdError) -> GRPCFramedMessage {
-    try framer.frame(message)
+    do {
+      return try framer.frame(message)
+    } catch {
+      throw EtcdError(framing: error)
+    }
   }
 
   private static func decode<Response: SwiftProtobuf.Message>(

@@ -363,6 +363,17 @@ extension EtcdError {
 }
 
 extension EtcdError {
+  /// The error for a request that could not be framed: `.requestTooLarge` over the send limit,
+  /// `.invalidRequest` when it cannot be serialized. Nothing was sent.
+  init(framing error: GRPCMessageFramer.FramingError) {
+    switch error {
+    case .messageTooLarge:
+      self.init(code: .requestTooLarge, status: error.status)
+    case .serializationFailed(let cause):
+      self.init(code: .invalidRequest, status: error.status, cause: cause)
+    }
+  }
+
   /// The error of a call made after `close()`, naming the endpoint when there is one.
   static func clientClosed(endpoint: String? = nil) -> EtcdError {
     EtcdError(

@@ -214,7 +214,7 @@ struct ProbeCommand: AsyncParsableCommand {
     } else {
       var endpoints = try memberEndpoints()
       if endpoints.isEmpty {
-        let server = try LocalEtcdServer()
+        let server = try await LocalEtcdServer()
         local = server
         endpoints = [server.endpoint]
         logger.notice(
@@ -256,7 +256,8 @@ struct ProbeCommand: AsyncParsableCommand {
     let group = ServiceGroup(
       configuration: .init(
         services: [
-          .init(service: MetricsServerService(server: server)),
+          // Started above; stops last, after the fleet, when the group shuts down.
+          .init(service: server),
           .init(
             service: FleetService(fleet: fleet, reloader: reloader, runsForever: rounds == 0),
             successTerminationBehavior: .gracefullyShutdownGroup),

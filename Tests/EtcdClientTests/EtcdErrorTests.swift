@@ -208,6 +208,23 @@ struct EtcdErrorTests {
     }
   }
 
+  @Test("a request the framer refuses is requestTooLarge or invalidRequest, with the framer's status")
+  func framing() {
+    let tooLarge = GRPCMessageFramer.FramingError.messageTooLarge(length: 9, limit: 8)
+    let large = EtcdError(framing: tooLarge)
+    #expect(large.code == .requestTooLarge)
+    #expect(large.status == tooLarge.status)
+    #expect(large.status.code == .resourceExhausted)
+    #expect(large.cause == nil && large.endpoint == nil)
+
+    struct Unserializable: Error {}
+    let failed = GRPCMessageFramer.FramingError.serializationFailed(Unserializable())
+    let invalid = EtcdError(framing: failed)
+    #expect(invalid.code == .invalidRequest)
+    #expect(invalid.status == failed.status)
+    #expect(invalid.cause is Unserializable)
+  }
+
   @Test(
     "code names are snake_case",
     arguments: [

@@ -1,5 +1,5 @@
+import EtcdProcess
 import Foundation
-import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -137,33 +137,16 @@ func decodeChunked(_ encoded: [UInt8]) throws -> [UInt8] {
   }
 }
 
-/// Ports handed out by `freeLoopbackPort()` in this process: the kernel may give a port that was bound and
-/// closed a moment ago to the next bind of port 0, and two members of one test cluster must not share one.
-private let handedOut = Mutex<Set<Int>>([])
-
 /// A TCP port on 127.0.0.1 that was free a moment ago, and that no earlier call in this process returned.
+///
+/// The ports come from `EtcdProcess`'s `LoopbackPorts.allocate()`, as the etcd test clusters' ports do, so a
+/// test server and an etcd member never get the same port.
 public func freeLoopbackPort() throws -> Int {
-  for _ in 0..<64 {
-    let port = try boundAndReleasedLoopbackPort()
-    if handedOut.withLock({ $0.insert(port).inserted }) { return port }
+  do {
+    return try LoopbackPorts.allocate()
+  } catch {
+    throw LoopbackHTTPError(error.description)
   }
-  throw LoopbackHTTPError("no free loopback port that was not handed out already, in 64 tries")
-}
-
-/// A TCP port on 127.0.0.1 that was free a moment ago: bound to port 0, read back, closed.
-private func boundAndReleasedLoopbackPort() throws -> Int {
-  let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-  guard fd >= 0 else { throw LoopbackHTTPError("socket: errno \(errno)") }
-  defer { close(fd) }
-  var address = loopbackAddress(port: 0)
-  var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-  let bound = withUnsafeMutablePointer(to: &address) {
-    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-      bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-    }
-  }
-  guard bound else { throw LoopbackHTTPError("bind: errno \(errno)") }
-  return Int(UInt16(bigEndian: address.sin_port))
 }
 
 private func loopbackAddress(port: Int) -> sockaddr_in {

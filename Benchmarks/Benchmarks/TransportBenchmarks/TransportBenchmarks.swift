@@ -2,8 +2,9 @@ import Benchmark
 @_spi(Benchmarks) import EtcdClient
 
 // The gRPC transport's pure parts, per operation, with allocation counts: framing a put request, deframing a
-// response, and one unary call through the call state machine. The transport types are internal to
-// EtcdClient; `TransportBenchmarks` (SPI) wraps exactly these operations.
+// response, and one unary call through the call state machine. The types are `package` declarations of the
+// GRPCProtocol target; `TransportBenchmarks` (SPI of EtcdClient) wraps exactly these operations and calls
+// into GRPCProtocol across the module boundary, as the client does.
 
 /// A put's key and its 256-byte value, as `etcd-bench put --key-size 8 --val-size 256` sends them.
 private let key = [UInt8](repeating: 0x30, count: 8)

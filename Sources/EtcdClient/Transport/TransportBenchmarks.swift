@@ -3,10 +3,12 @@ import EtcdProto
 /// Drives the transport's pure parts (framer, deframer, call state machine) for the micro-benchmarks in
 /// `Benchmarks/`, which are another package: SPI, not API.
 ///
-/// The transport types stay internal. `@testable import` would need the library built with `-enable-testing`,
-/// which a release build for benchmarking does not (and should not) use, and `package` access does not reach
-/// another package. So this one file exposes, under `@_spi(Benchmarks)`, exactly the operations measured, each a
-/// thin wrapper over the internal type doing what the connection handler does with it. An ordinary
+/// The transport types are `package` declarations of GRPCProtocol, and `package` access does not reach
+/// another package; `@testable import` would need the library built with `-enable-testing`, which a release
+/// build for benchmarking does not (and should not) use. So this one file exposes, under
+/// `@_spi(Benchmarks)`, exactly the operations measured, each a thin wrapper doing what EtcdClient does with
+/// the type: the calls cross from EtcdClient into GRPCProtocol as the client's own calls do. The put request
+/// is etcd's (EtcdProto), which is why the wrappers live here and not in GRPCProtocol. An ordinary
 /// `import EtcdClient` sees none of it.
 @_spi(Benchmarks)
 public enum TransportBenchmarks {
@@ -23,7 +25,11 @@ public enum TransportBenchmarks {
 
     /// Frames the request and returns the framed size (prefix included).
     public func frame() throws(EtcdError) -> Int {
-      try framer.frame(request).framed.count
+      do {
+        return try framer.frame(request).framed.count
+      } catch {
+        throw EtcdError(framing: error)
+      }
     }
   }
 

@@ -1,4 +1,5 @@
 public import EtcdClient
+public import PrometheusMetrics
 import Synchronization
 
 /// Records every RPC of an `EtcdClient` as Prometheus metrics: go-grpc-prometheus' client families (with

@@ -1,4 +1,3 @@
-import EtcdMetrics
 import ServiceLifecycle
 import UnixSignals
 
@@ -29,17 +28,5 @@ struct FleetService: Service {
       }
     }
     await fleet.stopAll()
-  }
-}
-
-/// Keeps the (already started) metrics server up until the group shuts down, then stops it.
-struct MetricsServerService: Service {
-  let server: MetricsServer
-
-  func run() async throws {
-    await cancelWhenGracefulShutdown {
-      while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
-    }
-    server.stop()
   }
 }

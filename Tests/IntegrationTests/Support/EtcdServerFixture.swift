@@ -1,6 +1,7 @@
+import EtcdProcess
 import Foundation
-import Synchronization
 import LoopbackTestSupport
+import Synchronization
 
 #if canImport(Glibc)
   import Glibc
@@ -19,7 +20,8 @@ final class EtcdTestCluster: Sendable {
     let dataDirectory: String
     /// `http`, or `https` when the member serves clients over TLS.
     let clientScheme: String
-    private let process = Mutex<pid_t?>(nil)
+    /// The process from `start` until `stop()` or `kill()`.
+    private let process = Mutex<EtcdProcess?>(nil)
 
     init(name: String, clientPort: Int, peerPort: Int, dataDirectory: String, clientScheme: String = "http") {
       self.name = name
@@ -33,67 +35,61 @@ final class EtcdTestCluster: Sendable {
     var endpoint: String { "127.0.0.1:\(clientPort)" }
     var clientURL: String { "\(clientScheme)://127.0.0.1:\(clientPort)" }
     var peerURL: String { "http://127.0.0.1:\(peerPort)" }
+    /// The member as `--initial-cluster` names it.
+    var peer: EtcdPeer { EtcdPeer(name: name, peerURL: peerURL) }
     /// The PID while running.
-    var pid: pid_t? { process.withLock { $0 } }
+    var pid: pid_t? { process.withLock { $0?.pid } }
+    /// The process while running.
+    fileprivate var runningProcess: EtcdProcess? { process.withLock { $0 } }
 
     fileprivate func start(
       binary: String,
-      initialCluster: String,
-      clusterState: String,
+      initialCluster: [EtcdPeer],
+      clusterState: InitialClusterState,
       token: String = "swift-test-\(getpid())",
       extra: [String]
     ) throws {
-      let arguments = [
-        binary,
-        "--name", name,
-        "--data-dir", dataDirectory + "/data",
-        "--listen-client-urls", clientURL,
-        "--advertise-client-urls", clientURL,
-        "--listen-peer-urls", peerURL,
-        "--initial-advertise-peer-urls", peerURL,
-        "--initial-cluster", initialCluster,
-        "--initial-cluster-state", clusterState,
-        "--initial-cluster-token", token,
-        "--unsafe-no-fsync",
-        "--logger", "zap",
-        "--log-outputs", dataDirectory + "/etcd.log",
-      ] + extra
-      let pid = try spawn(arguments, logFile: dataDirectory + "/stdout.log")
-      process.withLock { $0 = pid }
+      var configuration = EtcdMemberConfiguration(
+        name: name, dataDirectory: dataDirectory + "/data", clientURL: clientURL, peerURL: peerURL)
+      configuration.executable = binary
+      configuration.initialCluster = initialCluster
+      configuration.initialClusterState = clusterState
+      configuration.initialClusterToken = token
+      configuration.unsafeNoFsync = true
+      configuration.logFile = dataDirectory + "/etcd.log"
+      configuration.outputFile = dataDirectory + "/stdout.log"
+      configuration.extraArguments = extra
+      let started: EtcdProcess
+      do {
+        started = try configuration.start()
+      } catch {
+        throw FixtureError(error.description)
+      }
+      process.withLock { $0 = started }
     }
 
     /// Sends `signal` to the member's process. For SIGSTOP it returns once the process is stopped (at most
     /// 2 s later): the kernel stops a process asynchronously, and a request sent in between would be served.
     func signal(_ signal: Int32) {
-      guard let pid else { return }
-      Glibc.kill(pid, signal)
-      guard signal == SIGSTOP else { return }
-      for _ in 0..<2000 {
-        if processState(pid) == "T" { return }
-        usleep(1000)
-      }
+      runningProcess?.signal(signal)
     }
 
     /// Kills the member (SIGKILL) and waits for it to exit.
     func kill() {
-      guard let pid = process.withLock({ pid in defer { pid = nil }; return pid }) else { return }
-      Glibc.kill(pid, SIGKILL)
-      var status: Int32 = 0
-      waitpid(pid, &status, 0)
+      takeProcess()?.kill()
     }
 
     /// Stops the member (SIGTERM, then SIGKILL after 10 s) and waits for it to exit.
     func stop() {
-      guard let pid = process.withLock({ pid in defer { pid = nil }; return pid }) else { return }
-      Glibc.kill(pid, SIGCONT)
-      Glibc.kill(pid, SIGTERM)
-      var status: Int32 = 0
-      for _ in 0..<200 {
-        if waitpid(pid, &status, WNOHANG) == pid { return }
-        usleep(50_000)
+      takeProcess()?.stop(gracePeriod: .seconds(10))
+    }
+
+    /// The running process, which the member no longer has once this returns: one caller stops it.
+    private func takeProcess() -> EtcdProcess? {
+      process.withLock { process in
+        defer { process = nil }
+        return process
       }
-      Glibc.kill(pid, SIGKILL)
-      waitpid(pid, &status, 0)
     }
   }
 
@@ -144,15 +140,13 @@ final class EtcdTestCluster: Sendable {
     self.root = root
     self.extraArguments = extraArguments
     self.healthCheckCurlArguments = healthCheckCurlArguments
-    for member in members { try start(member, state: "new") }
+    for member in members { try start(member, state: .new) }
     for member in members { try await waitUntilServing(member) }
   }
 
-  private var initialCluster: String {
-    members.map { "\($0.name)=\($0.peerURL)" }.joined(separator: ",")
-  }
+  private var initialCluster: [EtcdPeer] { members.map(\.peer) }
 
-  private func start(_ member: Member, state: String) throws {
+  private func start(_ member: Member, state: InitialClusterState) throws {
     try member.start(
       binary: binary,
       initialCluster: initialCluster,
@@ -163,7 +157,7 @@ final class EtcdTestCluster: Sendable {
 
   /// Starts a stopped or killed member again, with its data, and waits until it serves.
   func restart(_ member: Member) async throws {
-    try start(member, state: "existing")
+    try start(member, state: .existing)
     try await waitUntilServing(member)
   }
 
@@ -176,7 +170,7 @@ final class EtcdTestCluster: Sendable {
     try member.start(
       binary: binary,
       initialCluster: initialCluster,
-      clusterState: "new",
+      clusterState: .new,
       token: "swift-test-\(getpid())-\(UUID().uuidString.prefix(8))",
       extra: extraArguments
     )
@@ -186,24 +180,32 @@ final class EtcdTestCluster: Sendable {
   /// Starts a stopped member again without waiting for it: a member alone cannot serve until a quorum is
   /// back, so restarting a whole cluster starts every member first.
   func restartWithoutWaiting(_ member: Member) throws {
-    try start(member, state: "existing")
+    try start(member, state: .existing)
   }
 
   /// Waits (at most 30 s) until the member's client port accepts connections and etcd answers its health
   /// check.
   func waitUntilServing(_ member: Member) async throws {
-    let deadline = ContinuousClock.now + .seconds(30)
-    while ContinuousClock.now < deadline {
-      if member.pid == nil { break }
-      if member.clientScheme == "https" {
-        if isHealthyOverTLS(port: member.clientPort, curlArguments: healthCheckCurlArguments) { return }
-      } else if isHealthy(port: member.clientPort) {
+    let check: EtcdHealthCheck
+    if member.clientScheme == "https" {
+      let port = member.clientPort
+      let curlArguments = healthCheckCurlArguments
+      check = EtcdHealthCheck { isHealthyOverTLS(port: port, curlArguments: curlArguments) }
+    } else {
+      check = .etcdHealth(port: member.clientPort)
+    }
+    var reason = "it is not running"
+    if let process = member.runningProcess {
+      do {
+        try await process.waitUntilHealthy(check, timeout: .seconds(30), interval: .milliseconds(50))
         return
+      } catch let error as EtcdProcessError {
+        reason = error.description
       }
-      try await Task.sleep(for: .milliseconds(50))
     }
     let log = (try? String(contentsOfFile: member.dataDirectory + "/etcd.log", encoding: .utf8)) ?? ""
-    throw FixtureError("etcd member \(member.name) did not become healthy; log tail:\n\(log.suffix(2000))")
+    throw FixtureError(
+      "etcd member \(member.name) did not become healthy (\(reason)); log tail:\n\(log.suffix(2000))")
   }
 
   /// A member the cluster does not have yet: free ports and a data directory. Add it with MemberAdd (its
@@ -225,8 +227,8 @@ final class EtcdTestCluster: Sendable {
     let running = (members + joined.withLock { $0 }).filter { $0.pid != nil || $0 === member }
     try member.start(
       binary: binary,
-      initialCluster: running.map { "\($0.name)=\($0.peerURL)" }.joined(separator: ","),
-      clusterState: "existing",
+      initialCluster: running.map(\.peer),
+      clusterState: .existing,
       extra: extraArguments
     )
     try await waitUntilServing(member)
@@ -242,15 +244,6 @@ final class EtcdTestCluster: Sendable {
     for member in members + joined.withLock({ $0 }) { member.stop() }
     try? FileManager.default.removeItem(atPath: root)
   }
-}
-
-/// The state letter of a process from /proc/PID/stat (`R`, `S`, `T` for stopped, ...), or nil.
-func processState(_ pid: pid_t) -> Character? {
-  guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-    let close = stat.lastIndex(of: ")")
-  else { return nil }
-  // "pid (comm) S ...": the state follows the command name, which may itself hold spaces or parentheses.
-  return stat[close...].dropFirst().first { $0 != " " }
 }
 
 struct FixtureError: Error, CustomStringConvertible {
@@ -295,35 +288,6 @@ func withEtcd<T>(
   return try await body(cluster)
 }
 
-/// Whether `GET /health` on the port answers `"health":"true"` (etcd's own health endpoint).
-private func isHealthy(port: Int) -> Bool {
-  let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-  guard fd >= 0 else { return false }
-  defer { close(fd) }
-  var timeout = timeval(tv_sec: 1, tv_usec: 0)
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-  var address = sockaddr_in()
-  address.sin_family = sa_family_t(AF_INET)
-  address.sin_port = in_port_t(UInt16(port).bigEndian)
-  address.sin_addr.s_addr = inet_addr("127.0.0.1")
-  let connected = withUnsafePointer(to: &address) {
-    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-      connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-    }
-  }
-  guard connected == 0 else { return false }
-  let request = "GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-  _ = request.withCString { send(fd, $0, strlen($0), 0) }
-  var response = [UInt8](repeating: 0, count: 4096)
-  var total = 0
-  while total < response.count {
-    let n = response.withUnsafeMutableBytes { recv(fd, $0.baseAddress! + total, $0.count - total, 0) }
-    if n <= 0 { break }
-    total += n
-  }
-  return String(decoding: response[..<total], as: UTF8.self).contains("\"health\":\"true\"")
-}
-
 /// Whether `GET /health` over TLS answers `"health":"true"`, asked with `curl -k` (the certificate may be one the
 /// test means to be wrong) and bounded by curl's `--max-time`.
 private func isHealthyOverTLS(port: Int, curlArguments: [String]) -> Bool {
@@ -332,22 +296,14 @@ private func isHealthyOverTLS(port: Int, curlArguments: [String]) -> Bool {
   return result.status == 0 && result.output.contains("\"health\":\"true\"")
 }
 
-/// Starts a process with stdout and stderr sent to `logFile`; returns its PID.
+/// Starts a process (`arguments[0]` found on PATH) with stdin from /dev/null and stdout and stderr appended to
+/// `logFile`; returns its PID. The caller reaps it.
 func spawn(_ arguments: [String], logFile: String) throws -> pid_t {
-  var actions = posix_spawn_file_actions_t()
-  posix_spawn_file_actions_init(&actions)
-  defer { posix_spawn_file_actions_destroy(&actions) }
-  posix_spawn_file_actions_addopen(&actions, 1, logFile, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-  posix_spawn_file_actions_adddup2(&actions, 1, 2)
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-  var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-  defer { for pointer in argv { free(pointer) } }
-  var pid: pid_t = 0
-  let result = posix_spawnp(&pid, arguments[0], &actions, nil, &argv, environ)
-  guard result == 0 else {
-    throw FixtureError("cannot start \(arguments[0]): \(String(cString: strerror(result)))")
+  do {
+    return try ChildProcess.spawn(arguments, outputFile: logFile)
+  } catch {
+    throw FixtureError(error.description)
   }
-  return pid
 }
 
 /// Runs a command to completion (bounded by `timeout`), returning its exit status and standard output.

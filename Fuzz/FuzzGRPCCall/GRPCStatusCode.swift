@@ -1,1 +1,0 @@
-../../Sources/EtcdClient/Transport/GRPCStatusCode.swift

@@ -1,0 +1,3 @@
+// The gRPC vocabulary of the public API (`GRPCStatus`, `GRPCStatusCode`, `ClientMetadata`) is
+// defined in GRPCProtocol; `import EtcdClient` brings it along.
+@_exported public import GRPCProtocol

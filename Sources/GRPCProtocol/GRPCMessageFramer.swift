@@ -1,0 +1,107 @@
+package import SwiftProtobuf
+
+/// One outgoing gRPC message with its 5-byte prefix, serialized in place.
+///
+/// swift-protobuf serializes into any `SwiftProtobufContiguousBytes`: it asks for a buffer of the exact size and
+/// writes into it. This type answers with a buffer 5 bytes larger whose prefix (flag 0, big-endian length) is
+/// already written, so a request is serialized once, straight into the bytes that go to the wire.
+package struct GRPCFramedMessage: SwiftProtobufContiguousBytes, Sendable {
+  /// The length of the gRPC message prefix.
+  package static let prefixLength = 5
+
+  /// Prefix and message.
+  package private(set) var framed: [UInt8]
+
+  /// A framed empty message.
+  package init() {
+    self.init(repeating: 0, count: 0)
+  }
+
+  package init(repeating: UInt8, count: Int) {
+    var framed = [UInt8](repeating: repeating, count: count + Self.prefixLength)
+    let length = UInt32(truncatingIfNeeded: count)
+    framed[0] = 0
+    framed[1] = UInt8(truncatingIfNeeded: length >> 24)
+    framed[2] = UInt8(truncatingIfNeeded: length >> 16)
+    framed[3] = UInt8(truncatingIfNeeded: length >> 8)
+    framed[4] = UInt8(truncatingIfNeeded: length)
+    self.framed = framed
+  }
+
+  package init<S: Sequence>(_ sequence: S) where S.Element == UInt8 {
+    let bytes = Array(sequence)
+    self.init(repeating: 0, count: bytes.count)
+    framed.replaceSubrange(Self.prefixLength..., with: bytes)
+  }
+
+  /// The size of the serialized message, without the prefix: what gRFC A66 counts as a message's size.
+  @inlinable
+  package var count: Int { framed.count - Self.prefixLength }
+
+  package func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    try framed.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[Self.prefixLength...])) }
+  }
+
+  package mutating func withUnsafeMutableBytes<R>(
+    _ body: (UnsafeMutableRawBufferPointer) throws -> R
+  ) rethrows -> R {
+    try framed.withUnsafeMutableBytes {
+      try body(UnsafeMutableRawBufferPointer(rebasing: $0[Self.prefixLength...]))
+    }
+  }
+}
+
+/// Frames request messages and enforces the send limit.
+package struct GRPCMessageFramer: Sendable {
+  /// Why a message was not framed. Nothing is sent in either case.
+  package enum FramingError: Error {
+    /// The serialized message is over the send limit.
+    case messageTooLarge(length: Int, limit: Int)
+    /// swift-protobuf could not serialize the message (e.g. a required field is missing).
+    case serializationFailed(any Error)
+
+    /// The status a call fails with when its request cannot be framed (as grpc-go reports it).
+    package var status: GRPCStatus {
+      switch self {
+      case .messageTooLarge(let length, let limit):
+        GRPCStatus(
+          code: .resourceExhausted,
+          message: "trying to send message larger than max (\(length) vs. \(limit))"
+        )
+      case .serializationFailed(let error):
+        GRPCStatus(code: .internal, message: "grpc: error while marshaling: \(error)")
+      }
+    }
+  }
+
+  /// The largest message that may be sent, in bytes (without the prefix).
+  package let maxMessageLength: Int
+
+  /// Creates a framer that refuses messages over `maxMessageLength` bytes.
+  package init(maxMessageLength: Int) {
+    self.maxMessageLength = maxMessageLength
+  }
+
+  /// Serializes `message` into a framed buffer.
+  ///
+  /// Inlinable, so that EtcdClient's call of it is specialized for each request type, as it was when
+  /// the framer lived in EtcdClient.
+  ///
+  /// - Throws: `FramingError.messageTooLarge` when the message is over the send limit,
+  ///   `.serializationFailed` when it cannot be serialized.
+  @inlinable
+  package func frame(
+    _ message: some SwiftProtobuf.Message
+  ) throws(FramingError) -> GRPCFramedMessage {
+    let framed: GRPCFramedMessage
+    do {
+      framed = try message.serializedBytes()
+    } catch {
+      throw .serializationFailed(error)
+    }
+    guard framed.count <= maxMessageLength else {
+      throw .messageTooLarge(length: framed.count, limit: maxMessageLength)
+    }
+    return framed
+  }
+}
