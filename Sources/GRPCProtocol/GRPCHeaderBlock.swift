@@ -14,6 +14,10 @@ package struct GRPCHeaderBlock: Sendable, Hashable {
   /// `grpc-encoding`.
   package var grpcEncoding: String?
 
+  /// An empty block, as each HEADERS frame starts: one call from EtcdClient, where the initializer
+  /// below would evaluate each defaulted field's argument across the module boundary.
+  package init() {}
+
   /// Creates a block; every field defaults to absent.
   package init(
     httpStatus: Int? = nil,

@@ -1,15 +1,19 @@
-package import SwiftProtobuf
+// Public only so that the inlinable `frame(_:)` may name SwiftProtobuf; no public API uses it.
+public import SwiftProtobuf
 
 /// One outgoing gRPC message with its 5-byte prefix, serialized in place.
 ///
 /// swift-protobuf serializes into any `SwiftProtobufContiguousBytes`: it asks for a buffer of the exact size and
 /// writes into it. This type answers with a buffer 5 bytes larger whose prefix (flag 0, big-endian length) is
 /// already written, so a request is serialized once, straight into the bytes that go to the wire.
+@usableFromInline
 package struct GRPCFramedMessage: SwiftProtobufContiguousBytes, Sendable {
   /// The length of the gRPC message prefix.
+  @usableFromInline
   package static let prefixLength = 5
 
   /// Prefix and message.
+  @usableFromInline
   package private(set) var framed: [UInt8]
 
   /// A framed empty message.
@@ -17,6 +21,7 @@ package struct GRPCFramedMessage: SwiftProtobufContiguousBytes, Sendable {
     self.init(repeating: 0, count: 0)
   }
 
+  @usableFromInline
   package init(repeating: UInt8, count: Int) {
     var framed = [UInt8](repeating: repeating, count: count + Self.prefixLength)
     let length = UInt32(truncatingIfNeeded: count)
@@ -28,6 +33,7 @@ package struct GRPCFramedMessage: SwiftProtobufContiguousBytes, Sendable {
     self.framed = framed
   }
 
+  @usableFromInline
   package init<S: Sequence>(_ sequence: S) where S.Element == UInt8 {
     let bytes = Array(sequence)
     self.init(repeating: 0, count: bytes.count)
@@ -38,10 +44,12 @@ package struct GRPCFramedMessage: SwiftProtobufContiguousBytes, Sendable {
   @inlinable
   package var count: Int { framed.count - Self.prefixLength }
 
+  @usableFromInline
   package func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
     try framed.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[Self.prefixLength...])) }
   }
 
+  @usableFromInline
   package mutating func withUnsafeMutableBytes<R>(
     _ body: (UnsafeMutableRawBufferPointer) throws -> R
   ) rethrows -> R {
@@ -52,8 +60,14 @@ package struct GRPCFramedMessage: SwiftProtobufContiguousBytes, Sendable {
 }
 
 /// Frames request messages and enforces the send limit.
+///
+/// `frame(_:)` is generic over the message: it is inlinable (with the state it reads
+/// `@usableFromInline`), so that EtcdClient's calls are specialized for each request type rather
+/// than going through SwiftProtobuf's witness tables across the module boundary.
+@usableFromInline
 package struct GRPCMessageFramer: Sendable {
   /// Why a message was not framed. Nothing is sent in either case.
+  @usableFromInline
   package enum FramingError: Error {
     /// The serialized message is over the send limit.
     case messageTooLarge(length: Int, limit: Int)
@@ -75,6 +89,7 @@ package struct GRPCMessageFramer: Sendable {
   }
 
   /// The largest message that may be sent, in bytes (without the prefix).
+  @usableFromInline
   package let maxMessageLength: Int
 
   /// Creates a framer that refuses messages over `maxMessageLength` bytes.
@@ -83,9 +98,6 @@ package struct GRPCMessageFramer: Sendable {
   }
 
   /// Serializes `message` into a framed buffer.
-  ///
-  /// Inlinable, so that EtcdClient's call of it is specialized for each request type, as it was when
-  /// the framer lived in EtcdClient.
   ///
   /// - Throws: `FramingError.messageTooLarge` when the message is over the send limit,
   ///   `.serializationFailed` when it cannot be serialized.
