@@ -9,13 +9,13 @@ import SwiftProtobuf
 /// `timeout`, or the configuration's default) and by the caller's Task: cancelling the Task resets the stream.
 ///
 /// ```swift
-/// let client = try EtcdClient(configuration: .init(endpoints: ["127.0.0.1:2379"]))
-/// defer { Task { await client.close() } }   // or: try await withEtcdClient(...) { client in ... }
-///
-/// try await client.put("sample_key", "sample_value")
-/// let response = try await client.get("sample_key", timeout: .seconds(1))
-/// for kv in response.kvs { print(kv.keyString, kv.valueString) }
+/// try await withEtcdClient(configuration: .init(endpoints: ["127.0.0.1:2379"])) { client in
+///   try await client.put("sample_key", "sample_value")
+///   let response = try await client.get("sample_key", timeout: .seconds(1))
+///   for kv in response.kvs { print(kv.keyString, kv.valueString) }
+/// }   // the client is closed here
 /// ```
+/// A client made with `init` is closed with `close()`.
 public final class EtcdClient: Sendable {
   /// The configuration the client was made with.
   public let configuration: Configuration

@@ -75,8 +75,10 @@ public final class EtcdMutex: Sendable {
   ///
   /// ```swift
   /// try await mutex.lock()
-  /// defer { Task { try await mutex.unlock() } }
+  /// // ... work under the lock, then:
+  /// try await mutex.unlock()
   /// ```
+  /// `withLock(_:)` releases the lock however the work ends.
   /// - Throws: `EtcdError`: `.cancelled` when the Task is cancelled while waiting (this contender's key is
   ///   deleted first, so it leaves the line); `.leaseNotFound` when the session's lease was lost while
   ///   waiting (its key is gone); other errors of the calls, after which the key is deleted as well.

@@ -7,10 +7,10 @@ import Synchronization
 /// over the client's shared keep-alive stream. Keys put with `leaseID` live as long as the session does.
 ///
 /// ```swift
-/// let session = try await EtcdSession(client: client, ttl: 10)
-/// let mutex = EtcdMutex(session: session, prefix: "locks/orders")
-/// try await mutex.lock()
-/// defer { Task { try? await session.close() } }
+/// try await withEtcdSession(client: client, ttl: 10) { session in   // closed (lease revoked) afterwards
+///   let mutex = EtcdMutex(session: session, prefix: "locks/orders")
+///   try await mutex.withLock { try await fillOrders() }
+/// }
 /// ```
 ///
 /// **When the keep-alive ends**, because the lease was revoked or expired on the server (`.leaseNotFound`),
