@@ -125,6 +125,14 @@ let package = Package(
       ],
       swiftSettings: strictSwift6
     ),
+    // README.md's Swift examples, each wrapped in a function by scripts/readme-examples.py, so that every
+    // build type-checks them. Not a product; nothing in it runs.
+    .target(
+      name: "ReadmeExamples",
+      dependencies: ["EtcdClient", "EtcdMetrics"],
+      path: "Examples/ReadmeExamples",
+      swiftSettings: strictSwift6
+    ),
     // Fuzz targets, one per libFuzzer entry point: `scripts/fuzz.sh` builds them with
     // `-sanitize=fuzzer -D FUZZING` into .build-fuzz and runs them on Fuzz/Corpus; a plain build
     // makes replayers of them (`FuzzX FILE_OR_DIR...`). Each depends only on the pure code it

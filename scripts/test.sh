@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
 bash scripts/generate-protos.sh --check
+python3 scripts/readme-examples.py --check
 swift build --build-tests
 # Suites start their own etcd clusters; on small machines running them one at a time keeps timings honest.
 # Every test runs against Debian's etcd 3.4, then the integration suite again against etcd 3.5.1
