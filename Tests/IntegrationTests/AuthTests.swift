@@ -10,60 +10,60 @@ struct AuthTests {
       let client = try EtcdClient(endpoints: etcd.endpoints)
       defer { Task { await client.close() } }
 
-      try await client.userAdd(name: "alice", password: "secret")
-      try await client.userAdd(name: "bob", password: "hunter2")
-      #expect(try await client.userList() == ["alice", "bob"])
+      try await client.addUser("alice", password: "secret")
+      try await client.addUser("bob", password: "hunter2")
+      #expect(try await client.users() == ["alice", "bob"])
       await expectEtcdError(.userAlreadyExist, grpcCode: .failedPrecondition) {
-        try await client.userAdd(name: "alice", password: "again")
+        try await client.addUser("alice", password: "again")
       }
       await expectEtcdError(.userEmpty, grpcCode: .invalidArgument) {
-        try await client.userAdd(name: "", password: "nobody")
+        try await client.addUser("", password: "nobody")
       }
 
-      try await client.roleAdd(role: "reader")
-      try await client.roleAdd(role: "writer")
-      #expect(try await client.roleList() == ["reader", "writer"])
+      try await client.addRole("reader")
+      try await client.addRole("writer")
+      #expect(try await client.roles() == ["reader", "writer"])
       await expectEtcdError(.roleAlreadyExist, grpcCode: .failedPrecondition) {
-        try await client.roleAdd(role: "reader")
+        try await client.addRole("reader")
       }
       await expectEtcdError(.roleEmpty, grpcCode: .invalidArgument) {
-        try await client.roleAdd(role: "")
+        try await client.addRole("")
       }
 
-      try await client.userGrantRole(user: "alice", role: "reader")
-      try await client.userGrantRole(user: "alice", role: "writer")
-      #expect(try await client.userGet(name: "alice") == ["reader", "writer"])
-      #expect(try await client.userGet(name: "bob") == [])
+      try await client.grantRole("reader", toUser: "alice")
+      try await client.grantRole("writer", toUser: "alice")
+      #expect(try await client.roles(ofUser: "alice") == ["reader", "writer"])
+      #expect(try await client.roles(ofUser: "bob") == [])
       await expectEtcdError(.roleNotFound, grpcCode: .failedPrecondition) {
-        try await client.userGrantRole(user: "alice", role: "nope")
+        try await client.grantRole("nope", toUser: "alice")
       }
       await expectEtcdError(.userNotFound, grpcCode: .failedPrecondition) {
-        try await client.userGrantRole(user: "nobody", role: "reader")
+        try await client.grantRole("reader", toUser: "nobody")
       }
 
-      try await client.userRevokeRole(user: "alice", role: "writer")
-      #expect(try await client.userGet(name: "alice") == ["reader"])
+      try await client.revokeRole("writer", fromUser: "alice")
+      #expect(try await client.roles(ofUser: "alice") == ["reader"])
       await expectEtcdError(.roleNotGranted, grpcCode: .failedPrecondition) {
-        try await client.userRevokeRole(user: "alice", role: "writer")
+        try await client.revokeRole("writer", fromUser: "alice")
       }
 
-      try await client.userChangePassword(name: "bob", password: "correct horse")
+      try await client.changePassword(ofUser: "bob", to: "correct horse")
       await expectEtcdError(.userNotFound, grpcCode: .failedPrecondition) {
-        try await client.userChangePassword(name: "nobody", password: "x")
+        try await client.changePassword(ofUser: "nobody", to: "x")
       }
 
-      try await client.userDelete(name: "bob")
-      #expect(try await client.userList() == ["alice"])
+      try await client.deleteUser("bob")
+      #expect(try await client.users() == ["alice"])
       await expectEtcdError(.userNotFound, grpcCode: .failedPrecondition) {
-        _ = try await client.userGet(name: "bob")
+        _ = try await client.roles(ofUser: "bob")
       }
 
       // Deleting a role revokes it from its users.
-      try await client.roleDelete(role: "reader")
-      #expect(try await client.roleList() == ["writer"])
-      #expect(try await client.userGet(name: "alice") == [])
+      try await client.deleteRole("reader")
+      #expect(try await client.roles() == ["writer"])
+      #expect(try await client.roles(ofUser: "alice") == [])
       await expectEtcdError(.roleNotFound, grpcCode: .failedPrecondition) {
-        _ = try await client.roleGet(role: "reader")
+        _ = try await client.permissions(ofRole: "reader")
       }
 
       // Authentication is off: there is nothing to authenticate against.
@@ -77,8 +77,8 @@ struct AuthTests {
     try await withEtcd { etcd in
       let client = try EtcdClient(endpoints: etcd.endpoints)
       defer { Task { await client.close() } }
-      try await client.roleAdd(role: "app")
-      #expect(try await client.roleGet(role: "app").isEmpty)
+      try await client.addRole("app")
+      #expect(try await client.permissions(ofRole: "app").isEmpty)
 
       let prefix = Permission(.readWrite, key: "app/", range: .prefix)
       #expect(prefix.key == Array("app/".utf8))
@@ -88,28 +88,25 @@ struct AuthTests {
       let fromKey = Permission(.write, key: "logs/", range: .fromKey)
       #expect(fromKey.rangeEnd == [0])
 
-      try await client.roleGrantPermission(role: "app", permission: prefix)
-      try await client.roleGrantPermission(role: "app", permission: single)
-      try await client.roleGrantPermission(role: "app", permission: fromKey)
-      let granted = try await client.roleGet(role: "app")
+      try await client.grantPermission(prefix, toRole: "app")
+      try await client.grantPermission(single, toRole: "app")
+      try await client.grantPermission(fromKey, toRole: "app")
+      let granted = try await client.permissions(ofRole: "app")
       #expect(Set(granted) == [prefix, single, fromKey])
       #expect(granted.map(\.keyString) == ["app/", "config", "logs/"])
 
       // Granting on the same key and range end replaces the type.
-      try await client.roleGrantPermission(
-        role: "app",
-        permission: Permission(.read, key: "app/", range: .prefix)
-      )
-      #expect(try await client.roleGet(role: "app").first { $0.keyString == "app/" }?.type == .read)
+      try await client.grantPermission(Permission(.read, key: "app/", range: .prefix), toRole: "app")
+      #expect(try await client.permissions(ofRole: "app").first { $0.keyString == "app/" }?.type == .read)
 
-      try await client.roleRevokePermission(role: "app", key: "config")
-      try await client.roleRevokePermission(role: "app", key: "app/", rangeEnd: prefix.rangeEnd)
-      #expect(try await client.roleGet(role: "app") == [fromKey])
+      try await client.revokePermission(key: "config", fromRole: "app")
+      try await client.revokePermission(key: "app/", rangeEnd: prefix.rangeEnd, fromRole: "app")
+      #expect(try await client.permissions(ofRole: "app") == [fromKey])
       await expectEtcdError(.permissionNotGranted, grpcCode: .failedPrecondition) {
-        try await client.roleRevokePermission(role: "app", key: "config")
+        try await client.revokePermission(key: "config", fromRole: "app")
       }
       await expectEtcdError(.roleNotFound, grpcCode: .failedPrecondition) {
-        try await client.roleGrantPermission(role: "nope", permission: single)
+        try await client.grantPermission(single, toRole: "nope")
       }
     }
   }
@@ -159,13 +156,13 @@ struct AuthTests {
 
       // A fresh auth store is at revision 1; each user or role change adds one.
       await expectStatus(of: client, enabled: false, authRevision: 1)
-      try await client.userAdd(name: "root", password: "rootpw")
-      try await client.userGrantRole(user: "root", role: "root")
-      try await client.userAdd(name: "alice", password: "secret")
+      try await client.addUser("root", password: "rootpw")
+      try await client.grantRole("root", toUser: "root")
+      try await client.addUser("alice", password: "secret")
       await expectStatus(of: client, enabled: false, authRevision: 4)
 
       // Enabling keeps the revision; from then on, AuthStatus needs the root role.
-      try await client.authEnable()
+      try await client.enableAuth()
       var configuration = EtcdClient.Configuration(endpoints: etcd.endpoints)
       configuration.username = "root"
       configuration.password = "rootpw"
@@ -189,7 +186,7 @@ struct AuthTests {
       }
 
       // Disabling adds one.
-      try await root.authDisable()
+      try await root.disableAuth()
       await expectStatus(of: client, enabled: false, authRevision: 5)
     }
   }
@@ -201,18 +198,18 @@ struct AuthTests {
       try await client.put("before", "auth")
 
       await expectEtcdError(.rootUserNotExist, grpcCode: .failedPrecondition) {
-        try await client.authEnable()
+        try await client.enableAuth()
       }
-      try await client.userAdd(name: "root", password: "rootpw")
+      try await client.addUser("root", password: "rootpw")
       await expectEtcdError(.rootRoleNotExist, grpcCode: .failedPrecondition) {
-        try await client.authEnable()
+        try await client.enableAuth()
       }
       // The root role is built in: it can be granted without adding it.
-      try await client.userGrantRole(user: "root", role: "root")
-      try await client.userAdd(name: "alice", password: "secret")
+      try await client.grantRole("root", toUser: "root")
+      try await client.addUser("alice", password: "secret")
       // Disabling authentication that is off does nothing.
-      try await client.authDisable()
-      try await client.authEnable()
+      try await client.disableAuth()
+      try await client.enableAuth()
 
       // Without a token every KV call is refused.
       let putError = await expectEtcdError(.userEmpty, grpcCode: .invalidArgument) {

@@ -8,9 +8,9 @@ struct AuthTokenTests {
     // Simple tokens live one second here, so the client must fetch a new one during the test.
     try await withEtcd(extraArguments: ["--auth-token-ttl", "1"]) { etcd in
       let admin = try EtcdClient(endpoints: etcd.endpoints)
-      try await admin.userAdd(name: "root", password: "rootpw")
-      try await admin.userGrantRole(user: "root", role: "root")
-      try await admin.authEnable()
+      try await admin.addUser("root", password: "rootpw")
+      try await admin.grantRole("root", toUser: "root")
+      try await admin.enableAuth()
       await expectEtcdError(.userEmpty) { try await admin.put("k", "v") }
       await admin.close()
 

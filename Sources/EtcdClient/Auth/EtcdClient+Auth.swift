@@ -21,7 +21,7 @@ extension EtcdClient {
   /// - Parameter timeout: The call's deadline; the configuration's default when nil.
   /// - Throws: `EtcdError` (`.rootUserNotExist`, `.rootRoleNotExist`).
   @discardableResult
-  public func authEnable(timeout: Duration? = nil) async throws(EtcdError) -> AuthResponse {
+  public func enableAuth(timeout: Duration? = nil) async throws(EtcdError) -> AuthResponse {
     let response: Etcdserverpb_AuthEnableResponse = try await unary(
       RPCMethod.Auth.authEnable,
       Etcdserverpb_AuthEnableRequest(),
@@ -37,7 +37,7 @@ extension EtcdClient {
   /// - Throws: `EtcdError` (`.permissionDenied`, `.userEmpty` or `.invalidAuthToken` without a root
   ///   token).
   @discardableResult
-  public func authDisable(timeout: Duration? = nil) async throws(EtcdError) -> AuthResponse {
+  public func disableAuth(timeout: Duration? = nil) async throws(EtcdError) -> AuthResponse {
     let response: Etcdserverpb_AuthDisableResponse = try await unary(
       RPCMethod.Auth.authDisable,
       Etcdserverpb_AuthDisableRequest(),
@@ -100,7 +100,7 @@ extension EtcdClient {
   ///   - timeout: The call's deadline; the configuration's default when nil.
   /// - Throws: `EtcdError` (`.userAlreadyExist`, `.userEmpty`).
   @discardableResult
-  public func userAdd(name: String, password: String, timeout: Duration? = nil)
+  public func addUser(_ name: String, password: String, timeout: Duration? = nil)
     async throws(EtcdError) -> AuthResponse
   {
     var request = Etcdserverpb_AuthUserAddRequest()
@@ -121,7 +121,7 @@ extension EtcdClient {
   ///   - timeout: The call's deadline; the configuration's default when nil.
   /// - Returns: The names of the roles granted to the user.
   /// - Throws: `EtcdError` (`.userNotFound`).
-  public func userGet(name: String, timeout: Duration? = nil) async throws(EtcdError) -> [String] {
+  public func roles(ofUser name: String, timeout: Duration? = nil) async throws(EtcdError) -> [String] {
     var request = Etcdserverpb_AuthUserGetRequest()
     request.name = name
     let response: Etcdserverpb_AuthUserGetResponse = try await unary(
@@ -137,7 +137,7 @@ extension EtcdClient {
   /// - Parameter timeout: The call's deadline; the configuration's default when nil.
   /// - Returns: The users' names, sorted.
   /// - Throws: `EtcdError`.
-  public func userList(timeout: Duration? = nil) async throws(EtcdError) -> [String] {
+  public func users(timeout: Duration? = nil) async throws(EtcdError) -> [String] {
     let response: Etcdserverpb_AuthUserListResponse = try await unary(
       RPCMethod.Auth.userList,
       Etcdserverpb_AuthUserListRequest(),
@@ -154,7 +154,7 @@ extension EtcdClient {
   /// - Throws: `EtcdError` (`.userNotFound`, `.invalidAuthManagement` for the root user while
   ///   authentication is enabled).
   @discardableResult
-  public func userDelete(name: String, timeout: Duration? = nil) async throws(EtcdError)
+  public func deleteUser(_ name: String, timeout: Duration? = nil) async throws(EtcdError)
     -> AuthResponse
   {
     var request = Etcdserverpb_AuthUserDeleteRequest()
@@ -175,7 +175,7 @@ extension EtcdClient {
   ///   - timeout: The call's deadline; the configuration's default when nil.
   /// - Throws: `EtcdError` (`.userNotFound`).
   @discardableResult
-  public func userChangePassword(name: String, password: String, timeout: Duration? = nil)
+  public func changePassword(ofUser name: String, to password: String, timeout: Duration? = nil)
     async throws(EtcdError) -> AuthResponse
   {
     var request = Etcdserverpb_AuthUserChangePasswordRequest()
@@ -193,11 +193,11 @@ extension EtcdClient {
   ///
   /// - Parameters:
   ///   - user: The user's name.
-  ///   - role: The role's name; `root` needs no `roleAdd` first.
+  ///   - role: The role's name; `root` needs no `addRole` first.
   ///   - timeout: The call's deadline; the configuration's default when nil.
   /// - Throws: `EtcdError` (`.userNotFound`, `.roleNotFound`).
   @discardableResult
-  public func userGrantRole(user: String, role: String, timeout: Duration? = nil)
+  public func grantRole(_ role: String, toUser user: String, timeout: Duration? = nil)
     async throws(EtcdError) -> AuthResponse
   {
     var request = Etcdserverpb_AuthUserGrantRoleRequest()
@@ -219,7 +219,7 @@ extension EtcdClient {
   ///   - timeout: The call's deadline; the configuration's default when nil.
   /// - Throws: `EtcdError` (`.userNotFound`, `.roleNotGranted`).
   @discardableResult
-  public func userRevokeRole(user: String, role: String, timeout: Duration? = nil)
+  public func revokeRole(_ role: String, fromUser user: String, timeout: Duration? = nil)
     async throws(EtcdError) -> AuthResponse
   {
     var request = Etcdserverpb_AuthUserRevokeRoleRequest()
@@ -242,7 +242,7 @@ extension EtcdClient {
   ///   - timeout: The call's deadline; the configuration's default when nil.
   /// - Throws: `EtcdError` (`.roleAlreadyExist`, `.roleEmpty`).
   @discardableResult
-  public func roleAdd(role: String, timeout: Duration? = nil) async throws(EtcdError)
+  public func addRole(_ role: String, timeout: Duration? = nil) async throws(EtcdError)
     -> AuthResponse
   {
     var request = Etcdserverpb_AuthRoleAddRequest()
@@ -263,7 +263,7 @@ extension EtcdClient {
   /// - Returns: The permissions the role grants.
   /// - Throws: `EtcdError` (`.roleNotFound`; `.invalidResponse` for a permission type this client
   ///   does not know).
-  public func roleGet(role: String, timeout: Duration? = nil) async throws(EtcdError)
+  public func permissions(ofRole role: String, timeout: Duration? = nil) async throws(EtcdError)
     -> [Permission]
   {
     var request = Etcdserverpb_AuthRoleGetRequest()
@@ -283,7 +283,7 @@ extension EtcdClient {
   /// - Parameter timeout: The call's deadline; the configuration's default when nil.
   /// - Returns: The roles' names, sorted.
   /// - Throws: `EtcdError`.
-  public func roleList(timeout: Duration? = nil) async throws(EtcdError) -> [String] {
+  public func roles(timeout: Duration? = nil) async throws(EtcdError) -> [String] {
     let response: Etcdserverpb_AuthRoleListResponse = try await unary(
       RPCMethod.Auth.roleList,
       Etcdserverpb_AuthRoleListRequest(),
@@ -300,7 +300,7 @@ extension EtcdClient {
   /// - Throws: `EtcdError` (`.roleNotFound`, `.invalidAuthManagement` for `root` while
   ///   authentication is enabled).
   @discardableResult
-  public func roleDelete(role: String, timeout: Duration? = nil) async throws(EtcdError)
+  public func deleteRole(_ role: String, timeout: Duration? = nil) async throws(EtcdError)
     -> AuthResponse
   {
     var request = Etcdserverpb_AuthRoleDeleteRequest()
@@ -325,7 +325,7 @@ extension EtcdClient {
   ///   - timeout: The call's deadline; the configuration's default when nil.
   /// - Throws: `EtcdError` (`.roleNotFound`).
   @discardableResult
-  public func roleGrantPermission(role: String, permission: Permission, timeout: Duration? = nil)
+  public func grantPermission(_ permission: Permission, toRole role: String, timeout: Duration? = nil)
     async throws(EtcdError) -> AuthResponse
   {
     var request = Etcdserverpb_AuthRoleGrantPermissionRequest()
@@ -349,10 +349,10 @@ extension EtcdClient {
   ///   - timeout: The call's deadline; the configuration's default when nil.
   /// - Throws: `EtcdError` (`.roleNotFound`, `.permissionNotGranted`).
   @discardableResult
-  public func roleRevokePermission(
-    role: String,
+  public func revokePermission(
     key: some EtcdBytesConvertible,
     rangeEnd: [UInt8] = [],
+    fromRole role: String,
     timeout: Duration? = nil
   ) async throws(EtcdError) -> AuthResponse {
     var request = Etcdserverpb_AuthRoleRevokePermissionRequest()
