@@ -22,8 +22,8 @@ extension Etcdserverpb_RangeRequest {
     let (key, rangeEnd) = options.range.encode(key: key)
     self.key = Data(key)
     self.rangeEnd = Data(rangeEnd)
-    self.limit = options.limit
-    self.revision = options.revision
+    self.limit = options.limit ?? 0
+    self.revision = options.revision ?? 0
     self.sortOrder =
       switch options.sortOrder {
       case .none: .none
@@ -41,10 +41,10 @@ extension Etcdserverpb_RangeRequest {
     self.serializable = options.serializable
     self.keysOnly = options.keysOnly
     self.countOnly = options.countOnly
-    self.minModRevision = options.minModRevision
-    self.maxModRevision = options.maxModRevision
-    self.minCreateRevision = options.minCreateRevision
-    self.maxCreateRevision = options.maxCreateRevision
+    self.minModRevision = options.minModRevision ?? 0
+    self.maxModRevision = options.maxModRevision ?? 0
+    self.minCreateRevision = options.minCreateRevision ?? 0
+    self.maxCreateRevision = options.maxCreateRevision ?? 0
   }
 }
 

@@ -46,10 +46,10 @@ public struct GetOptions: Sendable, Hashable {
 
   /// Which keys to read.
   public var range: KeyRangeEnd = .single
-  /// The most keys to return; 0 for no limit.
-  public var limit: Int64 = 0
-  /// The revision to read at; 0 for the latest.
-  public var revision: Int64 = 0
+  /// The most keys to return; nil for no limit.
+  public var limit: Int64?
+  /// The revision to read at; nil for the latest.
+  public var revision: Int64?
   /// The order of results.
   public var sortOrder: SortOrder = .none
   /// What results are sorted by.
@@ -60,29 +60,29 @@ public struct GetOptions: Sendable, Hashable {
   public var keysOnly: Bool = false
   /// Return only the count of keys.
   public var countOnly: Bool = false
-  /// Only keys modified at or after this revision; 0 for no bound.
-  public var minModRevision: Int64 = 0
-  /// Only keys modified at or before this revision; 0 for no bound.
-  public var maxModRevision: Int64 = 0
-  /// Only keys created at or after this revision; 0 for no bound.
-  public var minCreateRevision: Int64 = 0
-  /// Only keys created at or before this revision; 0 for no bound.
-  public var maxCreateRevision: Int64 = 0
+  /// Only keys modified at or after this revision; nil for no bound.
+  public var minModRevision: Int64?
+  /// Only keys modified at or before this revision; nil for no bound.
+  public var maxModRevision: Int64?
+  /// Only keys created at or after this revision; nil for no bound.
+  public var minCreateRevision: Int64?
+  /// Only keys created at or before this revision; nil for no bound.
+  public var maxCreateRevision: Int64?
 
   /// Creates options; the defaults read one key, linearizably, at the latest revision.
   public init(
     range: KeyRangeEnd = .single,
-    limit: Int64 = 0,
-    revision: Int64 = 0,
+    limit: Int64? = nil,
+    revision: Int64? = nil,
     sortOrder: SortOrder = .none,
     sortTarget: SortTarget = .key,
     serializable: Bool = false,
     keysOnly: Bool = false,
     countOnly: Bool = false,
-    minModRevision: Int64 = 0,
-    maxModRevision: Int64 = 0,
-    minCreateRevision: Int64 = 0,
-    maxCreateRevision: Int64 = 0
+    minModRevision: Int64? = nil,
+    maxModRevision: Int64? = nil,
+    minCreateRevision: Int64? = nil,
+    maxCreateRevision: Int64? = nil
   ) {
     self.range = range
     self.limit = limit

@@ -109,17 +109,17 @@ extension EtcdClient {
   /// Calls go round robin over the endpoints, so this asks the endpoint next in turn.
   ///
   /// - Parameters:
-  ///   - revision: The revision to hash up to; 0 for the latest.
+  ///   - revision: The revision to hash up to; nil for the latest.
   ///   - endpoint: The member to ask (`host:port` as configured); nil for the next in turn.
   ///   - timeout: The call's deadline; the configuration's default when nil.
   /// - Throws: `EtcdError` (`.compacted` for a revision below the compacted one,
   ///   `.futureRevision`).
-  public func hashKV(revision: Int64 = 0, endpoint: String? = nil, timeout: Duration? = nil)
+  public func hashKV(revision: Int64? = nil, endpoint: String? = nil, timeout: Duration? = nil)
     async throws(EtcdError)
     -> HashKVResponse
   {
     var request = Etcdserverpb_HashKVRequest()
-    request.revision = revision
+    request.revision = revision ?? 0
     let response: Etcdserverpb_HashKVResponse = try await unary(
       RPCMethod.Maintenance.hashKV,
       request,
