@@ -40,16 +40,9 @@ struct ClusterProbe: Sendable {
     let metrics = ProbeMetrics(families: shared.families, cluster: settings.name)
     self.metrics = metrics
 
-    var base = EtcdClient.Configuration(endpoints: settings.endpoints)
-    base.dialTimeout = settings.dialTimeout
-    base.defaultRequestTimeout = settings.timeout
+    var base = try settings.client.clientConfiguration(endpoints: settings.endpoints, owner: settings.name)
     base.keepalive = .init(interval: .seconds(5), timeout: max(.seconds(1), settings.timeout))
-    base.tls = settings.tls.map(Self.tlsConfiguration)
     base.interceptors = shared.interceptors
-    if let user = settings.user {
-      base.username = user
-      base.password = try Self.password(settings)
-    }
     let common = base
     let interval = settings.interval
     let name = settings.name
@@ -179,31 +172,6 @@ struct ClusterProbe: Sendable {
 
   /// A cluster name as a key segment: `/` would nest it.
   static func keySafe(_ name: String) -> String { name.replacingOccurrences(of: "/", with: "_") }
-
-  static func tlsConfiguration(_ files: TLSFiles) -> EtcdClient.Configuration.TLS {
-    var tls = EtcdClient.Configuration.TLS()
-    // Rotated files are picked up at the next connection, and by the expiry read of the next round once
-    // five seconds passed.
-    tls.reloadCheckInterval = .seconds(5)
-    if let ca = files.caFile { tls.trustRoots = .file(ca) }
-    if let cert = files.certFile, let key = files.keyFile {
-      tls.clientCertificate = .files(certificateChain: cert, privateKey: key)
-    }
-    tls.serverName = files.serverName
-    tls.insecureSkipVerify = files.insecureSkipVerify
-    return tls
-  }
-
-  static func password(_ settings: ClusterSettings) throws(ClusterProbeError) -> String {
-    if let password = settings.password { return password }
-    guard let file = settings.passwordFile,
-      let text = try? String(contentsOfFile: file, encoding: .utf8)
-    else {
-      throw ClusterProbeError(
-        cluster: settings.name, message: "cannot read the password file \(settings.passwordFile ?? "(none)")")
-    }
-    return text.trimmingCharacters(in: .newlines)
-  }
 }
 
 /// A cluster that cannot be probed as configured.

@@ -7,6 +7,15 @@ struct FleetConfigurationError: Error, Sendable, Equatable, CustomStringConverti
   var problems: [String]
 
   var description: String { problems.joined(separator: "; ") }
+
+  /// The text of a configuration file, or the error that says it cannot be read.
+  static func readText(of file: String) throws(FleetConfigurationError) -> String {
+    guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8)
+    else {
+      throw FleetConfigurationError(problems: ["\(file): cannot be read as UTF-8 text"])
+    }
+    return text
+  }
 }
 
 /// Reads a clusters file (YAML) into a ``FleetConfiguration``, checking all of it: a typo'd key, a duplicate

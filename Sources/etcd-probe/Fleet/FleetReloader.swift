@@ -37,21 +37,18 @@ struct FleetReloader: Sendable {
   ///
   /// - Throws: ``FleetConfigurationError`` naming every problem.
   func read() throws(FleetConfigurationError) -> FleetConfiguration {
-    guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8)
-    else {
-      throw FleetConfigurationError(problems: ["\(file): cannot be read as UTF-8 text"])
-    }
+    let text = try FleetConfigurationError.readText(of: file)
     var configuration = try FleetConfigurationParser(file: file, defaults: defaults).parse(text)
     // Passwords are read now, so a cluster whose password file changed counts as changed and restarts with it.
     var problems: [String] = []
     for index in configuration.clusters.indices {
-      guard let passwordFile = configuration.clusters[index].passwordFile else { continue }
-      guard let password = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
-        problems.append(
-          "\(file): clusters[\(index)] (\(configuration.clusters[index].name)).password_file: cannot read \(passwordFile)")
-        continue
+      let cluster = configuration.clusters[index]
+      guard let passwordFile = cluster.passwordFile else { continue }
+      do {
+        configuration.clusters[index].password = try cluster.client.resolvedPassword(owner: cluster.name)
+      } catch {
+        problems.append("\(file): clusters[\(index)] (\(cluster.name)).password_file: cannot read \(passwordFile)")
       }
-      configuration.clusters[index].password = password.trimmingCharacters(in: .newlines)
     }
     guard problems.isEmpty else { throw FleetConfigurationError(problems: problems) }
     return configuration

@@ -31,18 +31,11 @@ struct TargetProbeRound: Sendable {
   func run() async -> Outcome {
     let started = ContinuousClock.now
     let module = request.module
-    var configuration = EtcdClient.Configuration(endpoints: request.endpoints)
-    configuration.dialTimeout = min(module.dialTimeout, request.deadline)
-    configuration.defaultRequestTimeout = request.deadline
-    configuration.tls = module.tls.map(ClusterProbe.tlsConfiguration)
     let client: EtcdClient
     do {
-      if let user = module.user {
-        configuration.username = user
-        var settings = ClusterSettings(name: module.name, endpoints: [], defaults: ClusterDefaults())
-        settings.passwordFile = module.passwordFile
-        configuration.password = try ClusterProbe.password(settings)
-      }
+      var configuration = try module.client.clientConfiguration(endpoints: request.endpoints, owner: module.name)
+      configuration.dialTimeout = min(module.dialTimeout, request.deadline)
+      configuration.defaultRequestTimeout = request.deadline
       client = try EtcdClient(configuration: configuration)
     } catch {
       return Outcome(

@@ -93,11 +93,7 @@ struct WebConfigFile: Sendable, Equatable {
 
   /// Reads and parses `file`.
   static func read(_ file: String) throws(FleetConfigurationError) -> WebConfigFile {
-    guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8)
-    else {
-      throw FleetConfigurationError(problems: ["\(file): cannot be read as UTF-8 text"])
-    }
-    return try parse(text, file: file)
+    try parse(FleetConfigurationError.readText(of: file), file: file)
   }
 
   /// Puts the settings on the server's configuration.
