@@ -37,7 +37,7 @@ actor ClusterChecks {
     let started = ContinuousClock.now
     do {
       let members = try await client.memberList(timeout: timeout).members
-      metrics.clusterMembers.set(Double(members.count))
+      metrics.clusterMembers.labels().set(Double(members.count))
       metrics.record(endpoint: "cluster", op: .memberList, duration: ContinuousClock.now - started, error: nil)
       return members
     } catch {
@@ -64,7 +64,7 @@ actor ClusterChecks {
     let leader = Dictionary(grouping: votes, by: { $0 }).max { $0.value.count < $1.value.count }?.key
     if let leader {
       if let lastLeader, lastLeader != leader {
-        metrics.leaderChanges.increment()
+        metrics.leaderChanges.labels().increment()
         logger.info(
           "leader changed",
           metadata: ["from": "\(String(lastLeader, radix: 16))", "to": "\(String(leader, radix: 16))"])
@@ -83,13 +83,13 @@ actor ClusterChecks {
   /// - Returns: The outcome and the members behind it, for the status page.
   @discardableResult
   func checkHashes(members: [MemberTarget]) async -> String {
-    metrics.hashChecks.increment()
+    metrics.hashChecks.labels().increment()
     for member in members where hashSeries.insert(member.name).inserted {
       metrics.hashMismatch.labels(member.name).set(0)
     }
     let (verdict, attempts) = await HashConsistency.check(maxAttempts: hashAttempts) { attempt in
       if attempt > 0 {
-        metrics.hashCheckRetries.increment()
+        metrics.hashCheckRetries.labels().increment()
         // Give a compaction that some members have applied time to reach the others.
         try? await Task.sleep(for: .milliseconds(100 * attempt))
       }

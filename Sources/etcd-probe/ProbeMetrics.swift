@@ -168,17 +168,28 @@ final class ProbeMetricFamilies: Sendable {
   func removeCluster(_ cluster: String) {
     for family in all { family.removeSeries(ofCluster: cluster) }
   }
+
+  /// Removes a cluster's series whose label `name` is `value`, in every family that has the label.
+  func removeSeries(ofCluster cluster: String, whereLabel name: String, is value: String) {
+    for family in all { family.removeSeries(ofCluster: cluster, whereLabel: name, is: value) }
+  }
 }
 
 /// A family whose first label is `cluster`.
 protocol ClusterLabeledFamily {
   /// Removes the series whose `cluster` label is `cluster`.
   func removeSeries(ofCluster cluster: String)
+  /// Removes the series of `cluster` whose label `name` is `value`; nothing when the family has no such label.
+  func removeSeries(ofCluster cluster: String, whereLabel name: String, is value: String)
 }
 
 extension MetricFamily: ClusterLabeledFamily {
   func removeSeries(ofCluster cluster: String) {
     _ = removeAll { $0.first == cluster }
+  }
+
+  func removeSeries(ofCluster cluster: String, whereLabel name: String, is value: String) {
+    ClusterFamily(family: self, cluster: cluster).removeAll(whereLabel: name, is: value)
   }
 }
 
@@ -210,6 +221,7 @@ struct ClusterFamily<Child: AnyObject & Sendable>: Sendable {
 }
 
 /// The probe's metrics as one cluster records them: every series carries its `cluster` label.
+@dynamicMemberLookup
 final class ProbeMetrics: Sendable {
   /// The probe's operations, as `op` label values.
   enum Operation: String, CaseIterable, Sendable {
@@ -229,82 +241,28 @@ final class ProbeMetrics: Sendable {
   /// The `cluster` label.
   let cluster: String
   let families: ProbeMetricFamilies
-  let duration: ClusterFamily<Histogram>
-  let watchDelay: ClusterFamily<Histogram>
-  let attempts: ClusterFamily<Counter>
-  let failures: ClusterFamily<Counter>
-  let success: ClusterFamily<Gauge>
-  let isLeader: ClusterFamily<Gauge>
-  let leaderInfo: ClusterFamily<Gauge>
-  let serializableLag: ClusterFamily<Gauge>
-  let compactRevision: ClusterFamily<Gauge>
-  let hashCheckOutcomes: ClusterFamily<Counter>
-  let hashCheckRetries: Counter
-  let raftTerm: ClusterFamily<Gauge>
-  let raftIndex: ClusterFamily<Gauge>
-  let raftAppliedIndex: ClusterFamily<Gauge>
-  let dbSize: ClusterFamily<Gauge>
-  let dbSizeInUse: ClusterFamily<Gauge>
-  let alarm: ClusterFamily<Gauge>
-  let info: ClusterFamily<Gauge>
-  let leaderChanges: Counter
-  let clusterMembers: Gauge
-  let hashMismatch: ClusterFamily<Gauge>
-  let hashChecks: Counter
-  let watchResumes: ClusterFamily<Counter>
-  let watchCompactions: ClusterFamily<Counter>
-  let watchClusterChanges: ClusterFamily<Counter>
-  let watchProgressLag: ClusterFamily<Gauge>
-  let rounds: Counter
-  let certificateNotAfter: ClusterFamily<Gauge>
-  let tlsReloadFailures: Counter
-  let roundOverruns: Counter
 
   /// The view of `families` for `cluster`.
   init(families: ProbeMetricFamilies, cluster: String) {
     self.cluster = cluster
     self.families = families
-    duration = .init(family: families.duration, cluster: cluster)
-    watchDelay = .init(family: families.watchDelay, cluster: cluster)
-    attempts = .init(family: families.attempts, cluster: cluster)
-    failures = .init(family: families.failures, cluster: cluster)
-    success = .init(family: families.success, cluster: cluster)
-    isLeader = .init(family: families.isLeader, cluster: cluster)
-    leaderInfo = .init(family: families.leaderInfo, cluster: cluster)
-    serializableLag = .init(family: families.serializableLag, cluster: cluster)
-    compactRevision = .init(family: families.compactRevision, cluster: cluster)
-    hashCheckOutcomes = .init(family: families.hashCheckOutcomes, cluster: cluster)
-    hashCheckRetries = families.hashCheckRetries.labels(cluster)
-    raftTerm = .init(family: families.raftTerm, cluster: cluster)
-    raftIndex = .init(family: families.raftIndex, cluster: cluster)
-    raftAppliedIndex = .init(family: families.raftAppliedIndex, cluster: cluster)
-    dbSize = .init(family: families.dbSize, cluster: cluster)
-    dbSizeInUse = .init(family: families.dbSizeInUse, cluster: cluster)
-    alarm = .init(family: families.alarm, cluster: cluster)
-    info = .init(family: families.info, cluster: cluster)
-    leaderChanges = families.leaderChanges.labels(cluster)
-    clusterMembers = families.clusterMembers.labels(cluster)
-    hashMismatch = .init(family: families.hashMismatch, cluster: cluster)
-    hashChecks = families.hashChecks.labels(cluster)
-    watchResumes = .init(family: families.watchResumes, cluster: cluster)
-    watchCompactions = .init(family: families.watchCompactions, cluster: cluster)
-    watchClusterChanges = .init(family: families.watchClusterChanges, cluster: cluster)
-    watchProgressLag = .init(family: families.watchProgressLag, cluster: cluster)
-    rounds = families.rounds.labels(cluster)
-    certificateNotAfter = .init(family: families.certificateNotAfter, cluster: cluster)
-    tlsReloadFailures = families.tlsReloadFailures.labels(cluster)
-    roundOverruns = families.roundOverruns.labels(cluster)
+  }
+
+  /// A family of `families` as this cluster records it: `metrics.rounds.labels().increment()`,
+  /// `metrics.success.labels(endpoint, op).set(1)`.
+  subscript<Child>(dynamicMember path: KeyPath<ProbeMetricFamilies, MetricFamily<Child>>) -> ClusterFamily<Child> {
+    ClusterFamily(family: families[keyPath: path], cluster: cluster)
   }
 
   /// Records one operation's outcome.
   func record(endpoint: String, op: Operation, duration: Duration, failure: OperationFailure?) {
-    attempts.labels(endpoint, op.rawValue).increment()
+    self.attempts.labels(endpoint, op.rawValue).increment()
     if let failure {
-      failures.labels(endpoint, op.rawValue, failure.code, failure.reason).increment()
-      success.labels(endpoint, op.rawValue).set(0)
+      self.failures.labels(endpoint, op.rawValue, failure.code, failure.reason).increment()
+      self.success.labels(endpoint, op.rawValue).set(0)
     } else {
       self.duration.labels(endpoint, op.rawValue).observe(duration)
-      success.labels(endpoint, op.rawValue).set(1)
+      self.success.labels(endpoint, op.rawValue).set(1)
     }
   }
 
@@ -316,24 +274,15 @@ final class ProbeMetrics: Sendable {
   /// Removes the series of one operation of an endpoint (a learner serves no writes).
   func removeOperation(endpoint: String, op: Operation) {
     let matches = { (values: [String]) in values.count > 1 && values[0] == endpoint && values[1] == op.rawValue }
-    attempts.removeAll(where: matches)
-    failures.removeAll(where: matches)
-    duration.removeAll(where: matches)
-    success.removeAll(where: matches)
+    self.attempts.removeAll(where: matches)
+    self.failures.removeAll(where: matches)
+    self.duration.removeAll(where: matches)
+    self.success.removeAll(where: matches)
   }
 
   /// Removes every series of an endpoint: the member left the cluster, and its series must not stay at their
   /// last value.
   func removeEndpoint(_ endpoint: String) {
-    for family in [duration, watchDelay] { family.removeAll(whereLabel: "endpoint", is: endpoint) }
-    for family in [attempts, failures, watchResumes, watchCompactions, watchClusterChanges] {
-      family.removeAll(whereLabel: "endpoint", is: endpoint)
-    }
-    for family in [
-      success, isLeader, leaderInfo, raftTerm, raftIndex, raftAppliedIndex, dbSize, dbSizeInUse, alarm, info,
-      hashMismatch, watchProgressLag, serializableLag, compactRevision, certificateNotAfter,
-    ] {
-      family.removeAll(whereLabel: "endpoint", is: endpoint)
-    }
+    families.removeSeries(ofCluster: cluster, whereLabel: "endpoint", is: endpoint)
   }
 }

@@ -135,9 +135,9 @@ struct ClusterProbe: Sendable {
       if hashTargets.count > 1 { hashSummary = await checks.checkHashes(members: hashTargets) }
     }
     if settings.tls != nil { await recordCertificates() }
-    metrics.rounds.increment()
+    metrics.rounds.labels().increment()
     let duration = ContinuousClock.now - started
-    if duration > settings.interval { metrics.roundOverruns.increment() }
+    if duration > settings.interval { metrics.roundOverruns.labels().increment() }
     board.completed(
       RoundRecord(number: number, ended: Date(), duration: duration, targets: results, hashCheck: hashSummary))
   }
@@ -162,7 +162,7 @@ struct ClusterProbe: Sendable {
     if let state = cluster.tlsFilesState(), state.failedLoads > reportedReloadFailures.load() {
       let previous = reportedReloadFailures.exchange(state.failedLoads)
       if state.failedLoads > previous {
-        metrics.tlsReloadFailures.increment(by: UInt64(state.failedLoads - previous))
+        metrics.tlsReloadFailures.labels().increment(by: UInt64(state.failedLoads - previous))
         logger.warning(
           "the TLS files changed but could not be loaded; the last good ones stay in use",
           metadata: ["error": "\(state.lastError ?? "")"])
