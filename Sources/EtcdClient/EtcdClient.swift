@@ -35,6 +35,10 @@ public final class EtcdClient: Sendable {
   private let leaseHub = Mutex<LeaseKeepAliveHub?>(nil)
   /// The endpoint auto-sync task, when configured.
   private let autoSync = Mutex<Task<Void, Never>?>(nil)
+  /// Fires when the client starts closing (`close()`, `deinit`, or a graceful shutdown of `run()`).
+  let closedSignal = OneTimeSignal()
+  /// Set by the auto-sync task as it returns.
+  let autoSyncFinished = Atomic<Bool>(false)
 
   /// Creates a client. Connections are made on first use, so this does no I/O.
   ///
@@ -103,6 +107,7 @@ public final class EtcdClient: Sendable {
   /// without it closes its connections too, without waiting (`deinit`); `close()` is how to know they are.
   public func close() async {
     guard markClosed() else { return }
+    await autoSync.withLock({ $0 })?.value
     for hub in existingWatchHubs() { await hub.shutdown() }
     if let hub = leaseHub.withLock({ $0 }) { await hub.shutdown() }
     for connection in endpoints.all {
@@ -114,11 +119,17 @@ public final class EtcdClient: Sendable {
   private func markClosed() -> Bool {
     guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return false }
     autoSync.withLock { $0?.cancel() }
+    closedSignal.fire()
     return true
   }
 
   func setAutoSyncTask(_ task: Task<Void, Never>) {
     autoSync.withLock { $0 = task }
+  }
+
+  /// Whether the auto-sync task, if there is one, has returned (for tests).
+  var isAutoSyncFinished: Bool {
+    autoSync.withLock { $0 == nil } || autoSyncFinished.load(ordering: .acquiring)
   }
 
   /// How many connection attempts the client made, over all endpoints.

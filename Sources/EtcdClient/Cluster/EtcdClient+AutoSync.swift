@@ -23,6 +23,7 @@ extension EtcdClient {
   /// Starts the background task that calls `syncEndpoints` every `interval` until the client closes.
   func startAutoSync(every interval: Duration) {
     let task = Task { [weak self] in
+      defer { self?.autoSyncFinished.store(true, ordering: .releasing) }
       while !Task.isCancelled {
         try? await Task.sleep(for: interval)
         guard let self, !Task.isCancelled else { return }
