@@ -1,7 +1,10 @@
-/// The client side of one gRPC call on one HTTP/2 stream, as a pure state machine.
+/// The client side of one gRPC call, from its creation through its HTTP/2 stream to its end, as a pure state
+/// machine.
 ///
-/// Every event of the stream (headers, body chunks, stream close, local cancellation, an expired deadline, the
-/// connection going away) is an input; the output says what the I/O layer must do. The machine owns framing
+/// A call starts waiting for a stream (its connection may still be connecting); `streamOpened()` puts it on
+/// one. Every event before and on the stream (a failed connection, headers, body chunks, stream close, local
+/// cancellation, an expired deadline, the connection going away) is an input; the output says what the I/O
+/// layer must do. The machine owns framing
 /// rules, header validation and the mapping of every way a stream can end to one `GRPCStatus`. It has no NIO or
 /// nghttp2 types, and is tested with tables of inputs.
 package struct GRPCCallStateMachine: Sendable {
@@ -60,6 +63,8 @@ package struct GRPCCallStateMachine: Sendable {
   }
 
   private enum State: Sendable, Hashable {
+    /// The call exists but is not on a stream yet: it waits for a connection, or to be submitted.
+    case waitingForStream
     /// The request went out; no response headers yet.
     case awaitingResponseHeaders
     /// Response headers were valid; messages may arrive until trailers.
@@ -68,20 +73,52 @@ package struct GRPCCallStateMachine: Sendable {
     case finished
   }
 
-  private var state: State = .awaitingResponseHeaders
+  private var state: State
   private var deframer: GRPCMessageDeframer
   private let configuration: Configuration
   /// Response messages delivered so far.
   package private(set) var messagesReceived = 0
 
-  /// Creates the machine for a call whose request has been submitted.
-  package init(configuration: Configuration) {
+  /// Creates the machine of a call.
+  ///
+  /// - Parameter onStream: true (the default) for a call whose request is already submitted on a stream; false
+  ///   for a call that waits for one, until `streamOpened()`.
+  package init(configuration: Configuration, onStream: Bool = true) {
+    self.state = onStream ? .awaitingResponseHeaders : .waitingForStream
     self.configuration = configuration
     self.deframer = GRPCMessageDeframer(maxMessageLength: configuration.maxReceiveMessageLength)
   }
 
   /// Whether the call has ended.
   package var isFinished: Bool { state == .finished }
+
+  /// Whether the call is on a stream (its request was submitted) and has not ended.
+  package var isOnStream: Bool {
+    switch state {
+    case .awaitingResponseHeaders, .receivingMessages: true
+    case .waitingForStream, .finished: false
+    }
+  }
+
+  // MARK: - Inputs before the stream
+
+  /// The request was submitted on a new stream; the call now waits for the response headers.
+  ///
+  /// - Returns: false when the call already ended (cancelled or expired while waiting): the stream must not be
+  ///   opened.
+  package mutating func streamOpened() -> Bool {
+    guard state == .waitingForStream else { return false }
+    state = .awaitingResponseHeaders
+    return true
+  }
+
+  /// No stream could be opened for the call (no connection could be made, the connection is closing, the
+  /// client closed): it ends with `status`. The request never left, so it may be retried anywhere.
+  package mutating func streamUnavailable(_ status: GRPCStatus) -> Action {
+    guard state == .waitingForStream else { return .none }
+    state = .finished
+    return .finish(status, CallEnd(origin: .connection, neverProcessed: true))
+  }
 
   // MARK: - Inputs from the peer
 
@@ -155,7 +192,7 @@ package struct GRPCCallStateMachine: Sendable {
       }
       return finish(status, reset: false, origin: .server)
 
-    case .finished:
+    case .waitingForStream, .finished:
       return .none
     }
   }
@@ -171,7 +208,7 @@ package struct GRPCCallStateMachine: Sendable {
         GRPCStatus(code: .internal, message: "malformed response: DATA before HEADERS"),
         reset: true
       )
-    case .finished:
+    case .waitingForStream, .finished:
       return .none
     case .receivingMessages:
       let expectsSingle = configuration.expectsSingleResponse
@@ -205,7 +242,7 @@ package struct GRPCCallStateMachine: Sendable {
   /// The stream closed. `errorCode` is the HTTP/2 error code: 0 after a normal END_STREAM, otherwise the code of
   /// the RST_STREAM (or of the session's failure).
   package mutating func streamClosed(errorCode: UInt32) -> Action {
-    guard state != .finished else { return .none }
+    guard isOnStream else { return .none }
     state = .finished
     if errorCode == 0 {
       return .finish(
@@ -224,7 +261,7 @@ package struct GRPCCallStateMachine: Sendable {
   package mutating func goAwayReceived(
     lastStreamID: Int32, streamID: Int32, errorCode: UInt32
   ) -> Action {
-    guard state != .finished, streamID > lastStreamID else { return .none }
+    guard isOnStream, streamID > lastStreamID else { return .none }
     state = .finished
     return .finish(
       GRPCStatus(
@@ -240,33 +277,47 @@ package struct GRPCCallStateMachine: Sendable {
   /// - Parameter requestSent: whether any byte of this stream's request could have reached the peer.
   package mutating func connectionClosed(reason: String, requestSent: Bool) -> Action {
     guard state != .finished else { return .none }
+    let neverProcessed = state == .waitingForStream || !requestSent
     state = .finished
     return .finish(
       GRPCStatus(code: .unavailable, message: reason),
-      CallEnd(origin: .connection, neverProcessed: !requestSent)
+      CallEnd(origin: .connection, neverProcessed: neverProcessed)
     )
   }
 
   // MARK: - Inputs from the caller
 
-  /// The caller cancelled the call (its Task was cancelled, or it stopped consuming a stream).
+  /// The caller cancelled the call (its Task was cancelled, or it stopped consuming a stream). On a stream, the
+  /// stream is reset; before one, the call just ends, never processed.
   package mutating func cancel() -> Action {
-    guard state != .finished else { return .none }
-    state = .finished
-    return .resetStreamAndFinish(
-      GRPCStatus(code: .cancelled, message: "the call was cancelled by the client"),
-      CallEnd(origin: .cancelled)
-    )
+    localEnd(Self.cancelledStatus, origin: .cancelled)
   }
 
-  /// The call's deadline passed.
+  /// The call's deadline passed. On a stream, the stream is reset; before one, the call just ends, never
+  /// processed.
   package mutating func deadlineExceeded() -> Action {
-    guard state != .finished else { return .none }
-    state = .finished
-    return .resetStreamAndFinish(
-      GRPCStatus(code: .deadlineExceeded, message: "context deadline exceeded"),
-      CallEnd(origin: .deadline)
-    )
+    localEnd(Self.deadlineExceededStatus, origin: .deadline)
+  }
+
+  /// The status of a call the client cancelled.
+  package static let cancelledStatus = GRPCStatus(
+    code: .cancelled, message: "the call was cancelled by the client")
+
+  /// The status of a call whose deadline passed (etcd's Go client says the same).
+  package static let deadlineExceededStatus = GRPCStatus(
+    code: .deadlineExceeded, message: "context deadline exceeded")
+
+  private mutating func localEnd(_ status: GRPCStatus, origin: CallEnd.Origin) -> Action {
+    switch state {
+    case .finished:
+      return .none
+    case .waitingForStream:
+      state = .finished
+      return .finish(status, CallEnd(origin: origin, neverProcessed: true))
+    case .awaitingResponseHeaders, .receivingMessages:
+      state = .finished
+      return .resetStreamAndFinish(status, CallEnd(origin: origin))
+    }
   }
 
   // MARK: - Helpers

@@ -144,10 +144,8 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
   func start(_ call: GRPCCall) {
     guard !call.isFinished else { return }
     guard let session, !isDraining else {
-      call.finish(
-        GRPCStatus(code: .unavailable, message: closeReason ?? "connection to \(endpoint) is closing"),
-        .init(origin: .connection, neverProcessed: true)
-      )
+      let reason = closeReason ?? "connection to \(endpoint) is closing"
+      call.apply(call.machine.streamUnavailable(GRPCStatus(code: .unavailable, message: reason)))
       return
     }
     var timeout: String?
@@ -164,12 +162,11 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
     do {
       streamID = try session.submitRequest(headerBytes: headers.bytes, fields: headers.ranges)
     } catch {
-      call.finish(
-        GRPCStatus(code: .unavailable, message: "cannot open a stream to \(endpoint): \(error)"),
-        .init(origin: .connection, neverProcessed: true)
-      )
+      let reason = "cannot open a stream to \(endpoint): \(error)"
+      call.apply(call.machine.streamUnavailable(GRPCStatus(code: .unavailable, message: reason)))
       return
     }
+    _ = call.machine.streamOpened()
     call.streamID = streamID
     call.handler = self
     calls[streamID] = call
@@ -188,16 +185,6 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
     guard !call.isFinished, !call.requestComplete else { return }
     call.requestComplete = true
     resume(call)
-  }
-
-  /// Cancels a call: RST_STREAM(CANCEL) and a `CANCELLED` end.
-  func cancel(_ call: GRPCCall) {
-    apply(call.machine.cancel(), to: call)
-  }
-
-  /// Fails a call whose deadline passed.
-  func deadlineExpired(_ call: GRPCCall) {
-    apply(call.machine.deadlineExceeded(), to: call)
   }
 
   /// Sends GOAWAY and closes the connection once open calls have ended (or at once with `force`).
@@ -222,7 +209,8 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
 
   // MARK: - Executing the state machine's actions
 
-  private func apply(_ action: GRPCCallStateMachine.Action, to call: GRPCCall) {
+  /// Executes what a call's state machine decided, for a call on one of this connection's streams.
+  func apply(_ action: GRPCCallStateMachine.Action, to call: GRPCCall) {
     switch action {
     case .none:
       return
