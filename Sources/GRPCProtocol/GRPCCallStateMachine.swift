@@ -7,23 +7,23 @@
 /// layer must do. The machine owns framing
 /// rules, header validation and the mapping of every way a stream can end to one `GRPCStatus`. It has no NIO or
 /// nghttp2 types, and is tested with tables of inputs.
-package struct GRPCCallStateMachine: Sendable {
+public struct GRPCCallStateMachine: Sendable {
   /// How a call is shaped.
-  package struct Configuration: Sendable, Hashable {
+  public struct Configuration: Sendable, Hashable {
     /// The largest response message accepted, in bytes.
-    package var maxReceiveMessageLength: Int
+    public var maxReceiveMessageLength: Int
     /// Whether exactly one response message is expected (unary and client-streaming calls).
-    package var expectsSingleResponse: Bool
+    public var expectsSingleResponse: Bool
 
     /// Creates a configuration.
-    package init(maxReceiveMessageLength: Int, expectsSingleResponse: Bool) {
+    public init(maxReceiveMessageLength: Int, expectsSingleResponse: Bool) {
       self.maxReceiveMessageLength = maxReceiveMessageLength
       self.expectsSingleResponse = expectsSingleResponse
     }
   }
 
   /// What the I/O layer must do after an input.
-  package enum Action: Sendable, Hashable {
+  public enum Action: Sendable, Hashable {
     /// Nothing beyond delivering the messages passed to the callback.
     case none
     /// The call ended with this status; the stream needs nothing more.
@@ -33,9 +33,9 @@ package struct GRPCCallStateMachine: Sendable {
   }
 
   /// Facts about how a call ended, beyond its status: where the end came from, and whether it may be retried.
-  package struct CallEnd: Sendable, Hashable {
+  public struct CallEnd: Sendable, Hashable {
     /// Where an end came from.
-    package enum Origin: Sendable, Hashable {
+    public enum Origin: Sendable, Hashable {
       /// The server's status (trailers or a trailers-only response), or a non-gRPC HTTP response.
       case server
       /// The response broke gRPC's rules (framing, headers, message count).
@@ -50,13 +50,13 @@ package struct GRPCCallStateMachine: Sendable {
       case deadline
     }
     /// Where the end came from.
-    package var origin: Origin
+    public var origin: Origin
     /// True when the server provably never processed the request (REFUSED_STREAM, or a stream above a GOAWAY's
     /// last stream id), so even a call that changes state may be retried elsewhere.
-    package var neverProcessed: Bool
+    public var neverProcessed: Bool
 
     /// Creates the facts of an end.
-    package init(origin: Origin, neverProcessed: Bool = false) {
+    public init(origin: Origin, neverProcessed: Bool = false) {
       self.origin = origin
       self.neverProcessed = neverProcessed
     }
@@ -77,23 +77,23 @@ package struct GRPCCallStateMachine: Sendable {
   private var deframer: GRPCMessageDeframer
   private let configuration: Configuration
   /// Response messages delivered so far.
-  package private(set) var messagesReceived = 0
+  public private(set) var messagesReceived = 0
 
   /// Creates the machine of a call.
   ///
   /// - Parameter onStream: true (the default) for a call whose request is already submitted on a stream; false
   ///   for a call that waits for one, until `streamOpened()`.
-  package init(configuration: Configuration, onStream: Bool = true) {
+  public init(configuration: Configuration, onStream: Bool = true) {
     self.state = onStream ? .awaitingResponseHeaders : .waitingForStream
     self.configuration = configuration
     self.deframer = GRPCMessageDeframer(maxMessageLength: configuration.maxReceiveMessageLength)
   }
 
   /// Whether the call has ended.
-  package var isFinished: Bool { state == .finished }
+  public var isFinished: Bool { state == .finished }
 
   /// Whether the call is on a stream (its request was submitted) and has not ended.
-  package var isOnStream: Bool {
+  public var isOnStream: Bool {
     switch state {
     case .awaitingResponseHeaders, .receivingMessages: true
     case .waitingForStream, .finished: false
@@ -106,7 +106,7 @@ package struct GRPCCallStateMachine: Sendable {
   ///
   /// - Returns: false when the call already ended (cancelled or expired while waiting): the stream must not be
   ///   opened.
-  package mutating func streamOpened() -> Bool {
+  public mutating func streamOpened() -> Bool {
     guard state == .waitingForStream else { return false }
     state = .awaitingResponseHeaders
     return true
@@ -114,7 +114,7 @@ package struct GRPCCallStateMachine: Sendable {
 
   /// No stream could be opened for the call (no connection could be made, the connection is closing, the
   /// client closed): it ends with `status`. The request never left, so it may be retried anywhere.
-  package mutating func streamUnavailable(_ status: GRPCStatus) -> Action {
+  public mutating func streamUnavailable(_ status: GRPCStatus) -> Action {
     guard state == .waitingForStream else { return .none }
     state = .finished
     return .finish(status, CallEnd(origin: .connection, neverProcessed: true))
@@ -123,7 +123,7 @@ package struct GRPCCallStateMachine: Sendable {
   // MARK: - Inputs from the peer
 
   /// A HEADERS block arrived: the response headers, a trailers-only response, or the trailers.
-  package mutating func headersReceived(_ block: GRPCHeaderBlock, endStream: Bool) -> Action {
+  public mutating func headersReceived(_ block: GRPCHeaderBlock, endStream: Bool) -> Action {
     switch state {
     case .awaitingResponseHeaders:
       if let httpStatus = block.httpStatus, httpStatus != 200 {
@@ -198,7 +198,7 @@ package struct GRPCCallStateMachine: Sendable {
   }
 
   /// A chunk of the response body arrived. Each completed message is passed to `onMessage` in order.
-  package mutating func dataReceived(
+  public mutating func dataReceived(
     _ chunk: UnsafeRawBufferPointer,
     onMessage: (_ message: [UInt8]) -> Void
   ) -> Action {
@@ -241,7 +241,7 @@ package struct GRPCCallStateMachine: Sendable {
 
   /// The stream closed. `errorCode` is the HTTP/2 error code: 0 after a normal END_STREAM, otherwise the code of
   /// the RST_STREAM (or of the session's failure).
-  package mutating func streamClosed(errorCode: UInt32) -> Action {
+  public mutating func streamClosed(errorCode: UInt32) -> Action {
     guard isOnStream else { return .none }
     state = .finished
     if errorCode == 0 {
@@ -258,7 +258,7 @@ package struct GRPCCallStateMachine: Sendable {
   }
 
   /// The peer sent GOAWAY. Streams above `lastStreamID` were never processed and end now; others continue.
-  package mutating func goAwayReceived(
+  public mutating func goAwayReceived(
     lastStreamID: Int32, streamID: Int32, errorCode: UInt32
   ) -> Action {
     guard isOnStream, streamID > lastStreamID else { return .none }
@@ -275,7 +275,7 @@ package struct GRPCCallStateMachine: Sendable {
   /// The connection closed or failed under the stream.
   ///
   /// - Parameter requestSent: whether any byte of this stream's request could have reached the peer.
-  package mutating func connectionClosed(reason: String, requestSent: Bool) -> Action {
+  public mutating func connectionClosed(reason: String, requestSent: Bool) -> Action {
     guard state != .finished else { return .none }
     let neverProcessed = state == .waitingForStream || !requestSent
     state = .finished
@@ -289,22 +289,22 @@ package struct GRPCCallStateMachine: Sendable {
 
   /// The caller cancelled the call (its Task was cancelled, or it stopped consuming a stream). On a stream, the
   /// stream is reset; before one, the call just ends, never processed.
-  package mutating func cancel() -> Action {
+  public mutating func cancel() -> Action {
     localEnd(Self.cancelledStatus, origin: .cancelled)
   }
 
   /// The call's deadline passed. On a stream, the stream is reset; before one, the call just ends, never
   /// processed.
-  package mutating func deadlineExceeded() -> Action {
+  public mutating func deadlineExceeded() -> Action {
     localEnd(Self.deadlineExceededStatus, origin: .deadline)
   }
 
   /// The status of a call the client cancelled.
-  package static let cancelledStatus = GRPCStatus(
+  public static let cancelledStatus = GRPCStatus(
     code: .cancelled, message: "the call was cancelled by the client")
 
   /// The status of a call whose deadline passed (etcd's Go client says the same).
-  package static let deadlineExceededStatus = GRPCStatus(
+  public static let deadlineExceededStatus = GRPCStatus(
     code: .deadlineExceeded, message: "context deadline exceeded")
 
   private mutating func localEnd(_ status: GRPCStatus, origin: CallEnd.Origin) -> Action {
@@ -346,7 +346,7 @@ package struct GRPCCallStateMachine: Sendable {
   )
 
   /// Maps a non-200 HTTP status to a gRPC code, as gRPC's `http-grpc-status-mapping.md` specifies.
-  package static func code(forHTTPStatus status: Int) -> GRPCStatusCode {
+  public static func code(forHTTPStatus status: Int) -> GRPCStatusCode {
     switch status {
     case 400: .internal
     case 401: .unauthenticated
@@ -358,7 +358,7 @@ package struct GRPCCallStateMachine: Sendable {
   }
 
   /// Maps an HTTP/2 RST_STREAM error code to a gRPC code, as gRPC's `PROTOCOL-HTTP2.md` specifies.
-  package static func code(forHTTP2ErrorCode code: UInt32) -> GRPCStatusCode {
+  public static func code(forHTTP2ErrorCode code: UInt32) -> GRPCStatusCode {
     switch code {
     case HTTP2ErrorCode.refusedStream: .unavailable
     case HTTP2ErrorCode.cancel: .cancelled
@@ -369,7 +369,7 @@ package struct GRPCCallStateMachine: Sendable {
   }
 
   /// The name RFC 9113 gives an HTTP/2 error code.
-  package static func http2ErrorName(_ code: UInt32) -> String {
+  public static func http2ErrorName(_ code: UInt32) -> String {
     switch code {
     case 0x0: "NO_ERROR"
     case 0x1: "PROTOCOL_ERROR"
@@ -391,12 +391,19 @@ package struct GRPCCallStateMachine: Sendable {
 }
 
 /// HTTP/2 error codes (RFC 9113 section 7) that the gRPC mapping distinguishes.
-package enum HTTP2ErrorCode {
-  package static let noError: UInt32 = 0x0
-  package static let protocolError: UInt32 = 0x1
-  package static let internalError: UInt32 = 0x2
-  package static let refusedStream: UInt32 = 0x7
-  package static let cancel: UInt32 = 0x8
-  package static let enhanceYourCalm: UInt32 = 0xb
-  package static let inadequateSecurity: UInt32 = 0xc
+public enum HTTP2ErrorCode {
+  /// NO_ERROR: a graceful end.
+  public static let noError: UInt32 = 0x0
+  /// PROTOCOL_ERROR.
+  public static let protocolError: UInt32 = 0x1
+  /// INTERNAL_ERROR.
+  public static let internalError: UInt32 = 0x2
+  /// REFUSED_STREAM: the stream was not processed.
+  public static let refusedStream: UInt32 = 0x7
+  /// CANCEL: the stream is no longer needed.
+  public static let cancel: UInt32 = 0x8
+  /// ENHANCE_YOUR_CALM: the peer thinks it is being abused.
+  public static let enhanceYourCalm: UInt32 = 0xb
+  /// INADEQUATE_SECURITY: the TLS setup is not good enough for HTTP/2.
+  public static let inadequateSecurity: UInt32 = 0xc
 }
