@@ -13,6 +13,10 @@ let package = Package(
     .library(name: "EtcdClient", targets: ["EtcdClient"]),
     .library(name: "EtcdMetrics", targets: ["EtcdMetrics"]),
     .library(name: "PrometheusMetrics", targets: ["PrometheusMetrics"]),
+    // gRPC's wire rules as pure values, for the micro-benchmarks (Benchmarks/) and anyone building on them.
+    .library(name: "GRPCProtocol", targets: ["GRPCProtocol"]),
+    // The generated etcd messages, so the micro-benchmarks frame the requests the client sends.
+    .library(name: "EtcdProto", targets: ["EtcdProto"]),
     .executable(name: "etcd-probe", targets: ["etcd-probe"]),
   ],
   dependencies: [
@@ -39,8 +43,9 @@ let package = Package(
       dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
       exclude: []
     ),
-    // gRPC's wire rules as pure value types: message framing and deframing, the call state
-    // machine, header blocks, status, grpc-timeout, request headers. No NIO, nghttp2 or TLS.
+    // gRPC's wire rules as pure value types: message framing and deframing, the call and HTTP/2
+    // connection state machines, header blocks, status, grpc-timeout, request headers. No NIO,
+    // nghttp2 or TLS.
     .target(
       name: "GRPCProtocol",
       dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],

@@ -35,7 +35,8 @@ let package = Package(
       name: "TransportBenchmarks",
       dependencies: [
         .product(name: "Benchmark", package: "package-benchmark"),
-        .product(name: "EtcdClient", package: projectPackage),
+        .product(name: "GRPCProtocol", package: projectPackage),
+        .product(name: "EtcdProto", package: projectPackage),
       ],
       path: "Benchmarks/TransportBenchmarks",
       plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]

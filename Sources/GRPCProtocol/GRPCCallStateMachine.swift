@@ -1,26 +1,29 @@
-/// The client side of one gRPC call on one HTTP/2 stream, as a pure state machine.
+/// The client side of one gRPC call, from its creation through its HTTP/2 stream to its end, as a pure state
+/// machine.
 ///
-/// Every event of the stream (headers, body chunks, stream close, local cancellation, an expired deadline, the
-/// connection going away) is an input; the output says what the I/O layer must do. The machine owns framing
+/// A call starts waiting for a stream (its connection may still be connecting); `streamOpened()` puts it on
+/// one. Every event before and on the stream (a failed connection, headers, body chunks, stream close, local
+/// cancellation, an expired deadline, the connection going away) is an input; the output says what the I/O
+/// layer must do. The machine owns framing
 /// rules, header validation and the mapping of every way a stream can end to one `GRPCStatus`. It has no NIO or
 /// nghttp2 types, and is tested with tables of inputs.
-package struct GRPCCallStateMachine: Sendable {
+public struct GRPCCallStateMachine: Sendable {
   /// How a call is shaped.
-  package struct Configuration: Sendable, Hashable {
+  public struct Configuration: Sendable, Hashable {
     /// The largest response message accepted, in bytes.
-    package var maxReceiveMessageLength: Int
+    public var maxReceiveMessageLength: Int
     /// Whether exactly one response message is expected (unary and client-streaming calls).
-    package var expectsSingleResponse: Bool
+    public var expectsSingleResponse: Bool
 
     /// Creates a configuration.
-    package init(maxReceiveMessageLength: Int, expectsSingleResponse: Bool) {
+    public init(maxReceiveMessageLength: Int, expectsSingleResponse: Bool) {
       self.maxReceiveMessageLength = maxReceiveMessageLength
       self.expectsSingleResponse = expectsSingleResponse
     }
   }
 
   /// What the I/O layer must do after an input.
-  package enum Action: Sendable, Hashable {
+  public enum Action: Sendable, Hashable {
     /// Nothing beyond delivering the messages passed to the callback.
     case none
     /// The call ended with this status; the stream needs nothing more.
@@ -30,9 +33,9 @@ package struct GRPCCallStateMachine: Sendable {
   }
 
   /// Facts about how a call ended, beyond its status: where the end came from, and whether it may be retried.
-  package struct CallEnd: Sendable, Hashable {
+  public struct CallEnd: Sendable, Hashable {
     /// Where an end came from.
-    package enum Origin: Sendable, Hashable {
+    public enum Origin: Sendable, Hashable {
       /// The server's status (trailers or a trailers-only response), or a non-gRPC HTTP response.
       case server
       /// The response broke gRPC's rules (framing, headers, message count).
@@ -47,19 +50,21 @@ package struct GRPCCallStateMachine: Sendable {
       case deadline
     }
     /// Where the end came from.
-    package var origin: Origin
+    public var origin: Origin
     /// True when the server provably never processed the request (REFUSED_STREAM, or a stream above a GOAWAY's
     /// last stream id), so even a call that changes state may be retried elsewhere.
-    package var neverProcessed: Bool
+    public var neverProcessed: Bool
 
     /// Creates the facts of an end.
-    package init(origin: Origin, neverProcessed: Bool = false) {
+    public init(origin: Origin, neverProcessed: Bool = false) {
       self.origin = origin
       self.neverProcessed = neverProcessed
     }
   }
 
   private enum State: Sendable, Hashable {
+    /// The call exists but is not on a stream yet: it waits for a connection, or to be submitted.
+    case waitingForStream
     /// The request went out; no response headers yet.
     case awaitingResponseHeaders
     /// Response headers were valid; messages may arrive until trailers.
@@ -68,25 +73,57 @@ package struct GRPCCallStateMachine: Sendable {
     case finished
   }
 
-  private var state: State = .awaitingResponseHeaders
+  private var state: State
   private var deframer: GRPCMessageDeframer
   private let configuration: Configuration
   /// Response messages delivered so far.
-  package private(set) var messagesReceived = 0
+  public private(set) var messagesReceived = 0
 
-  /// Creates the machine for a call whose request has been submitted.
-  package init(configuration: Configuration) {
+  /// Creates the machine of a call.
+  ///
+  /// - Parameter onStream: true (the default) for a call whose request is already submitted on a stream; false
+  ///   for a call that waits for one, until `streamOpened()`.
+  public init(configuration: Configuration, onStream: Bool = true) {
+    self.state = onStream ? .awaitingResponseHeaders : .waitingForStream
     self.configuration = configuration
     self.deframer = GRPCMessageDeframer(maxMessageLength: configuration.maxReceiveMessageLength)
   }
 
   /// Whether the call has ended.
-  package var isFinished: Bool { state == .finished }
+  public var isFinished: Bool { state == .finished }
+
+  /// Whether the call is on a stream (its request was submitted) and has not ended.
+  public var isOnStream: Bool {
+    switch state {
+    case .awaitingResponseHeaders, .receivingMessages: true
+    case .waitingForStream, .finished: false
+    }
+  }
+
+  // MARK: - Inputs before the stream
+
+  /// The request was submitted on a new stream; the call now waits for the response headers.
+  ///
+  /// - Returns: false when the call already ended (cancelled or expired while waiting): the stream must not be
+  ///   opened.
+  public mutating func streamOpened() -> Bool {
+    guard state == .waitingForStream else { return false }
+    state = .awaitingResponseHeaders
+    return true
+  }
+
+  /// No stream could be opened for the call (no connection could be made, the connection is closing, the
+  /// client closed): it ends with `status`. The request never left, so it may be retried anywhere.
+  public mutating func streamUnavailable(_ status: GRPCStatus) -> Action {
+    guard state == .waitingForStream else { return .none }
+    state = .finished
+    return .finish(status, CallEnd(origin: .connection, neverProcessed: true))
+  }
 
   // MARK: - Inputs from the peer
 
   /// A HEADERS block arrived: the response headers, a trailers-only response, or the trailers.
-  package mutating func headersReceived(_ block: GRPCHeaderBlock, endStream: Bool) -> Action {
+  public mutating func headersReceived(_ block: GRPCHeaderBlock, endStream: Bool) -> Action {
     switch state {
     case .awaitingResponseHeaders:
       if let httpStatus = block.httpStatus, httpStatus != 200 {
@@ -155,13 +192,13 @@ package struct GRPCCallStateMachine: Sendable {
       }
       return finish(status, reset: false, origin: .server)
 
-    case .finished:
+    case .waitingForStream, .finished:
       return .none
     }
   }
 
   /// A chunk of the response body arrived. Each completed message is passed to `onMessage` in order.
-  package mutating func dataReceived(
+  public mutating func dataReceived(
     _ chunk: UnsafeRawBufferPointer,
     onMessage: (_ message: [UInt8]) -> Void
   ) -> Action {
@@ -171,7 +208,7 @@ package struct GRPCCallStateMachine: Sendable {
         GRPCStatus(code: .internal, message: "malformed response: DATA before HEADERS"),
         reset: true
       )
-    case .finished:
+    case .waitingForStream, .finished:
       return .none
     case .receivingMessages:
       let expectsSingle = configuration.expectsSingleResponse
@@ -204,8 +241,8 @@ package struct GRPCCallStateMachine: Sendable {
 
   /// The stream closed. `errorCode` is the HTTP/2 error code: 0 after a normal END_STREAM, otherwise the code of
   /// the RST_STREAM (or of the session's failure).
-  package mutating func streamClosed(errorCode: UInt32) -> Action {
-    guard state != .finished else { return .none }
+  public mutating func streamClosed(errorCode: UInt32) -> Action {
+    guard isOnStream else { return .none }
     state = .finished
     if errorCode == 0 {
       return .finish(
@@ -221,10 +258,10 @@ package struct GRPCCallStateMachine: Sendable {
   }
 
   /// The peer sent GOAWAY. Streams above `lastStreamID` were never processed and end now; others continue.
-  package mutating func goAwayReceived(
+  public mutating func goAwayReceived(
     lastStreamID: Int32, streamID: Int32, errorCode: UInt32
   ) -> Action {
-    guard state != .finished, streamID > lastStreamID else { return .none }
+    guard isOnStream, streamID > lastStreamID else { return .none }
     state = .finished
     return .finish(
       GRPCStatus(
@@ -238,35 +275,49 @@ package struct GRPCCallStateMachine: Sendable {
   /// The connection closed or failed under the stream.
   ///
   /// - Parameter requestSent: whether any byte of this stream's request could have reached the peer.
-  package mutating func connectionClosed(reason: String, requestSent: Bool) -> Action {
+  public mutating func connectionClosed(reason: String, requestSent: Bool) -> Action {
     guard state != .finished else { return .none }
+    let neverProcessed = state == .waitingForStream || !requestSent
     state = .finished
     return .finish(
       GRPCStatus(code: .unavailable, message: reason),
-      CallEnd(origin: .connection, neverProcessed: !requestSent)
+      CallEnd(origin: .connection, neverProcessed: neverProcessed)
     )
   }
 
   // MARK: - Inputs from the caller
 
-  /// The caller cancelled the call (its Task was cancelled, or it stopped consuming a stream).
-  package mutating func cancel() -> Action {
-    guard state != .finished else { return .none }
-    state = .finished
-    return .resetStreamAndFinish(
-      GRPCStatus(code: .cancelled, message: "the call was cancelled by the client"),
-      CallEnd(origin: .cancelled)
-    )
+  /// The caller cancelled the call (its Task was cancelled, or it stopped consuming a stream). On a stream, the
+  /// stream is reset; before one, the call just ends, never processed.
+  public mutating func cancel() -> Action {
+    localEnd(Self.cancelledStatus, origin: .cancelled)
   }
 
-  /// The call's deadline passed.
-  package mutating func deadlineExceeded() -> Action {
-    guard state != .finished else { return .none }
-    state = .finished
-    return .resetStreamAndFinish(
-      GRPCStatus(code: .deadlineExceeded, message: "context deadline exceeded"),
-      CallEnd(origin: .deadline)
-    )
+  /// The call's deadline passed. On a stream, the stream is reset; before one, the call just ends, never
+  /// processed.
+  public mutating func deadlineExceeded() -> Action {
+    localEnd(Self.deadlineExceededStatus, origin: .deadline)
+  }
+
+  /// The status of a call the client cancelled.
+  public static let cancelledStatus = GRPCStatus(
+    code: .cancelled, message: "the call was cancelled by the client")
+
+  /// The status of a call whose deadline passed (etcd's Go client says the same).
+  public static let deadlineExceededStatus = GRPCStatus(
+    code: .deadlineExceeded, message: "context deadline exceeded")
+
+  private mutating func localEnd(_ status: GRPCStatus, origin: CallEnd.Origin) -> Action {
+    switch state {
+    case .finished:
+      return .none
+    case .waitingForStream:
+      state = .finished
+      return .finish(status, CallEnd(origin: origin, neverProcessed: true))
+    case .awaitingResponseHeaders, .receivingMessages:
+      state = .finished
+      return .resetStreamAndFinish(status, CallEnd(origin: origin))
+    }
   }
 
   // MARK: - Helpers
@@ -295,7 +346,7 @@ package struct GRPCCallStateMachine: Sendable {
   )
 
   /// Maps a non-200 HTTP status to a gRPC code, as gRPC's `http-grpc-status-mapping.md` specifies.
-  package static func code(forHTTPStatus status: Int) -> GRPCStatusCode {
+  public static func code(forHTTPStatus status: Int) -> GRPCStatusCode {
     switch status {
     case 400: .internal
     case 401: .unauthenticated
@@ -307,7 +358,7 @@ package struct GRPCCallStateMachine: Sendable {
   }
 
   /// Maps an HTTP/2 RST_STREAM error code to a gRPC code, as gRPC's `PROTOCOL-HTTP2.md` specifies.
-  package static func code(forHTTP2ErrorCode code: UInt32) -> GRPCStatusCode {
+  public static func code(forHTTP2ErrorCode code: UInt32) -> GRPCStatusCode {
     switch code {
     case HTTP2ErrorCode.refusedStream: .unavailable
     case HTTP2ErrorCode.cancel: .cancelled
@@ -318,7 +369,7 @@ package struct GRPCCallStateMachine: Sendable {
   }
 
   /// The name RFC 9113 gives an HTTP/2 error code.
-  package static func http2ErrorName(_ code: UInt32) -> String {
+  public static func http2ErrorName(_ code: UInt32) -> String {
     switch code {
     case 0x0: "NO_ERROR"
     case 0x1: "PROTOCOL_ERROR"
@@ -340,12 +391,19 @@ package struct GRPCCallStateMachine: Sendable {
 }
 
 /// HTTP/2 error codes (RFC 9113 section 7) that the gRPC mapping distinguishes.
-package enum HTTP2ErrorCode {
-  package static let noError: UInt32 = 0x0
-  package static let protocolError: UInt32 = 0x1
-  package static let internalError: UInt32 = 0x2
-  package static let refusedStream: UInt32 = 0x7
-  package static let cancel: UInt32 = 0x8
-  package static let enhanceYourCalm: UInt32 = 0xb
-  package static let inadequateSecurity: UInt32 = 0xc
+public enum HTTP2ErrorCode {
+  /// NO_ERROR: a graceful end.
+  public static let noError: UInt32 = 0x0
+  /// PROTOCOL_ERROR.
+  public static let protocolError: UInt32 = 0x1
+  /// INTERNAL_ERROR.
+  public static let internalError: UInt32 = 0x2
+  /// REFUSED_STREAM: the stream was not processed.
+  public static let refusedStream: UInt32 = 0x7
+  /// CANCEL: the stream is no longer needed.
+  public static let cancel: UInt32 = 0x8
+  /// ENHANCE_YOUR_CALM: the peer thinks it is being abused.
+  public static let enhanceYourCalm: UInt32 = 0xb
+  /// INADEQUATE_SECURITY: the TLS setup is not good enough for HTTP/2.
+  public static let inadequateSecurity: UInt32 = 0xc
 }

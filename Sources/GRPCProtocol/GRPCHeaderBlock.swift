@@ -2,24 +2,24 @@
 ///
 /// The nghttp2 session fills it from its header callbacks; everything else in the block is skipped, so other
 /// headers cost no allocation.
-package struct GRPCHeaderBlock: Sendable, Hashable {
+public struct GRPCHeaderBlock: Sendable, Hashable {
   /// `:status`, when present and numeric.
-  package var httpStatus: Int?
+  public var httpStatus: Int?
   /// `content-type`.
-  package var contentType: String?
+  public var contentType: String?
   /// `grpc-status`, unparsed.
-  package var grpcStatus: String?
+  public var grpcStatus: String?
   /// `grpc-message`, still percent-encoded.
-  package var grpcMessage: String?
+  public var grpcMessage: String?
   /// `grpc-encoding`.
-  package var grpcEncoding: String?
+  public var grpcEncoding: String?
 
   /// An empty block, as each HEADERS frame starts: one call from EtcdClient, where the initializer
   /// below would evaluate each defaulted field's argument across the module boundary.
-  package init() {}
+  public init() {}
 
   /// Creates a block; every field defaults to absent.
-  package init(
+  public init(
     httpStatus: Int? = nil,
     contentType: String? = nil,
     grpcStatus: String? = nil,
@@ -34,7 +34,7 @@ package struct GRPCHeaderBlock: Sendable, Hashable {
   }
 
   /// Records one header field by name; fields gRPC does not read are ignored.
-  package mutating func record(name: String, value: String) {
+  public mutating func record(name: String, value: String) {
     switch name {
     case ":status": httpStatus = Int(value)
     case "content-type": contentType = value
@@ -49,7 +49,7 @@ package struct GRPCHeaderBlock: Sendable, Hashable {
   ///
   /// Every response carries `content-type: application/grpc`, 16 bytes: one more than a String keeps
   /// inline, so that value is taken from a literal instead of being allocated per call.
-  package mutating func record(nameBytes name: UnsafeRawBufferPointer, valueBytes value: UnsafeRawBufferPointer) {
+  public mutating func record(nameBytes name: UnsafeRawBufferPointer, valueBytes value: UnsafeRawBufferPointer) {
     guard Self.isRecorded(nameBytes: name) else { return }
     record(
       name: String(decoding: name, as: UTF8.self),
@@ -68,14 +68,14 @@ package struct GRPCHeaderBlock: Sendable, Hashable {
   }
 
   /// Whether a header of this name is one `record(name:value:)` keeps.
-  package static func isRecorded(nameBytes name: UnsafeRawBufferPointer) -> Bool {
+  public static func isRecorded(nameBytes name: UnsafeRawBufferPointer) -> Bool {
     guard let first = name.first else { return false }
     // ":status", "content-type", "grpc-…": everything else is skipped without making a String.
     return first == UInt8(ascii: ":") || first == UInt8(ascii: "c") || first == UInt8(ascii: "g")
   }
 
   /// The status carried by `grpc-status` and `grpc-message`, or nil when `grpc-status` is absent.
-  package var status: GRPCStatus? {
+  public var status: GRPCStatus? {
     guard let raw = grpcStatus else { return nil }
     let message = grpcMessage.map(GRPCHeaderBlock.percentDecode) ?? ""
     guard let value = Int(raw), let code = GRPCStatusCode(rawValue: value) else {
@@ -85,7 +85,7 @@ package struct GRPCHeaderBlock: Sendable, Hashable {
   }
 
   /// Decodes `grpc-message`'s percent-encoding; malformed escapes are kept as they are, as gRPC requires.
-  package static func percentDecode(_ encoded: String) -> String {
+  public static func percentDecode(_ encoded: String) -> String {
     guard encoded.utf8.contains(UInt8(ascii: "%")) else { return encoded }
     var bytes: [UInt8] = []
     bytes.reserveCapacity(encoded.utf8.count)

@@ -5,9 +5,9 @@
 /// A length over the receive limit fails at once, from the prefix alone: the message is never buffered.
 ///
 /// Pure: no I/O, no NIO or nghttp2 types. Each chunk is copied once, into the message it belongs to.
-package struct GRPCMessageDeframer: Sendable {
+public struct GRPCMessageDeframer: Sendable {
   /// Why a body could not be deframed.
-  package enum DeframingError: Error, Hashable, Sendable {
+  public enum DeframingError: Error, Hashable, Sendable {
     /// A length prefix announced a message larger than the receive limit.
     case messageTooLarge(length: Int, limit: Int)
     /// The compressed flag was set, but the response named no `grpc-encoding` that this client accepts.
@@ -17,7 +17,7 @@ package struct GRPCMessageDeframer: Sendable {
   }
 
   /// The largest message accepted, in bytes (without the 5-byte prefix).
-  package let maxMessageLength: Int
+  public let maxMessageLength: Int
 
   /// Bytes of the current prefix read so far (0...5).
   private var prefixCount = 0
@@ -31,22 +31,22 @@ package struct GRPCMessageDeframer: Sendable {
   private var readingBody = false
 
   /// The most a message spanning chunks reserves before its bytes arrive (1 MiB); larger ones grow.
-  package static let reservationLimit = 1 << 20
+  public static let reservationLimit = 1 << 20
 
   /// Creates a deframer that refuses messages over `maxMessageLength` bytes.
-  package init(maxMessageLength: Int) {
+  public init(maxMessageLength: Int) {
     self.maxMessageLength = maxMessageLength
   }
 
   /// Whether the deframer sits between messages, holding no partial prefix or body.
   ///
   /// A body that ends while this is false was truncated.
-  package var isAtMessageBoundary: Bool { prefixCount == 0 && !readingBody }
+  public var isAtMessageBoundary: Bool { prefixCount == 0 && !readingBody }
 
   /// Feeds one chunk of the body and calls `onMessage` with each message it completes, in order.
   ///
   /// - Throws: `DeframingError`; the deframer must not be used after it threw.
-  package mutating func process(
+  public mutating func process(
     _ chunk: UnsafeRawBufferPointer,
     onMessage: (_ message: [UInt8]) throws -> Void
   ) throws {
@@ -131,7 +131,7 @@ package struct GRPCMessageDeframer: Sendable {
 
 extension GRPCMessageDeframer.DeframingError {
   /// The status a call fails with when its response cannot be deframed (as grpc-go reports it).
-  package var status: GRPCStatus {
+  public var status: GRPCStatus {
     switch self {
     case .messageTooLarge(let length, let limit):
       GRPCStatus(

@@ -1,4 +1,5 @@
-// Public only so that the inlinable `frame(_:)` may name SwiftProtobuf; no public API uses it.
+// Public: `frame(_:)` takes any SwiftProtobuf message, and `GRPCFramedMessage` is the buffer swift-protobuf
+// serializes into.
 public import SwiftProtobuf
 
 /// One outgoing gRPC message with its 5-byte prefix, serialized in place.
@@ -6,23 +7,20 @@ public import SwiftProtobuf
 /// swift-protobuf serializes into any `SwiftProtobufContiguousBytes`: it asks for a buffer of the exact size and
 /// writes into it. This type answers with a buffer 5 bytes larger whose prefix (flag 0, big-endian length) is
 /// already written, so a request is serialized once, straight into the bytes that go to the wire.
-@usableFromInline
-package struct GRPCFramedMessage: SwiftProtobufContiguousBytes, Sendable {
+public struct GRPCFramedMessage: SwiftProtobufContiguousBytes, Sendable {
   /// The length of the gRPC message prefix.
-  @usableFromInline
-  package static let prefixLength = 5
+  public static let prefixLength = 5
 
   /// Prefix and message.
-  @usableFromInline
-  package private(set) var framed: [UInt8]
+  public private(set) var framed: [UInt8]
 
   /// A framed empty message.
-  package init() {
+  public init() {
     self.init(repeating: 0, count: 0)
   }
-
-  @usableFromInline
-  package init(repeating: UInt8, count: Int) {
+  /// A framed message of `count` bytes, each `repeating`: swift-protobuf asks for the buffer it serializes into
+  /// with this.
+  public init(repeating: UInt8, count: Int) {
     var framed = [UInt8](repeating: repeating, count: count + Self.prefixLength)
     let length = UInt32(truncatingIfNeeded: count)
     framed[0] = 0
@@ -32,9 +30,8 @@ package struct GRPCFramedMessage: SwiftProtobufContiguousBytes, Sendable {
     framed[4] = UInt8(truncatingIfNeeded: length)
     self.framed = framed
   }
-
-  @usableFromInline
-  package init<S: Sequence>(_ sequence: S) where S.Element == UInt8 {
+  /// A framed message of these bytes.
+  public init<S: Sequence>(_ sequence: S) where S.Element == UInt8 {
     let bytes = Array(sequence)
     self.init(repeating: 0, count: bytes.count)
     framed.replaceSubrange(Self.prefixLength..., with: bytes)
@@ -42,15 +39,13 @@ package struct GRPCFramedMessage: SwiftProtobufContiguousBytes, Sendable {
 
   /// The size of the serialized message, without the prefix: what gRFC A66 counts as a message's size.
   @inlinable
-  package var count: Int { framed.count - Self.prefixLength }
-
-  @usableFromInline
-  package func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+  public var count: Int { framed.count - Self.prefixLength }
+  /// Calls `body` with the message bytes, without the prefix.
+  public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
     try framed.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[Self.prefixLength...])) }
   }
-
-  @usableFromInline
-  package mutating func withUnsafeMutableBytes<R>(
+  /// Calls `body` with the message bytes, without the prefix, to write them (swift-protobuf serializes here).
+  public mutating func withUnsafeMutableBytes<R>(
     _ body: (UnsafeMutableRawBufferPointer) throws -> R
   ) rethrows -> R {
     try framed.withUnsafeMutableBytes {
@@ -62,20 +57,18 @@ package struct GRPCFramedMessage: SwiftProtobufContiguousBytes, Sendable {
 /// Frames request messages and enforces the send limit.
 ///
 /// `frame(_:)` is generic over the message: it is inlinable (with the state it reads
-/// `@usableFromInline`), so that EtcdClient's calls are specialized for each request type rather
+/// public), so that EtcdClient's calls are specialized for each request type rather
 /// than going through SwiftProtobuf's witness tables across the module boundary.
-@usableFromInline
-package struct GRPCMessageFramer: Sendable {
+public struct GRPCMessageFramer: Sendable {
   /// Why a message was not framed. Nothing is sent in either case.
-  @usableFromInline
-  package enum FramingError: Error {
+  public enum FramingError: Error {
     /// The serialized message is over the send limit.
     case messageTooLarge(length: Int, limit: Int)
     /// swift-protobuf could not serialize the message (e.g. a required field is missing).
     case serializationFailed(any Error)
 
     /// The status a call fails with when its request cannot be framed (as grpc-go reports it).
-    package var status: GRPCStatus {
+    public var status: GRPCStatus {
       switch self {
       case .messageTooLarge(let length, let limit):
         GRPCStatus(
@@ -89,11 +82,10 @@ package struct GRPCMessageFramer: Sendable {
   }
 
   /// The largest message that may be sent, in bytes (without the prefix).
-  @usableFromInline
-  package let maxMessageLength: Int
+  public let maxMessageLength: Int
 
   /// Creates a framer that refuses messages over `maxMessageLength` bytes.
-  package init(maxMessageLength: Int) {
+  public init(maxMessageLength: Int) {
     self.maxMessageLength = maxMessageLength
   }
 
@@ -102,7 +94,7 @@ package struct GRPCMessageFramer: Sendable {
   /// - Throws: `FramingError.messageTooLarge` when the message is over the send limit,
   ///   `.serializationFailed` when it cannot be serialized.
   @inlinable
-  package func frame(
+  public func frame(
     _ message: some SwiftProtobuf.Message
   ) throws(FramingError) -> GRPCFramedMessage {
     let framed: GRPCFramedMessage

@@ -13,6 +13,9 @@ private enum Input: Sendable, CustomStringConvertible {
   case connectionClosed(reason: String, requestSent: Bool)
   case cancel
   case deadlineExceeded
+  /// `streamOpened()`, which must answer `opens`.
+  case streamOpened(opens: Bool)
+  case streamUnavailable(GRPCStatus)
 
   var description: String {
     switch self {
@@ -24,6 +27,8 @@ private enum Input: Sendable, CustomStringConvertible {
       "connectionClosed(\(reason), requestSent: \(sent))"
     case .cancel: "cancel"
     case .deadlineExceeded: "deadlineExceeded"
+    case .streamOpened(let opens): "streamOpened(opens: \(opens))"
+    case .streamUnavailable(let status): "streamUnavailable(\(status))"
     }
   }
 }
@@ -48,6 +53,12 @@ extension GRPCCallStateMachine {
       return cancel()
     case .deadlineExceeded:
       return deadlineExceeded()
+    case .streamOpened(let opens):
+      let opened = streamOpened()
+      #expect(opened == opens, "streamOpened()")
+      return .none
+    case .streamUnavailable(let status):
+      return streamUnavailable(status)
     }
   }
 
@@ -73,6 +84,8 @@ private struct Script: Sendable, CustomTestStringConvertible {
   var name: String
   var expectsSingleResponse = true
   var maxReceive = 4 * 1024 * 1024
+  /// Whether the call starts waiting for a stream (`onStream: false`) instead of on one.
+  var waitsForStream = false
   var steps: [Step]
   var messages: [[UInt8]] = []
 
@@ -116,12 +129,14 @@ private func reset(
 
 private let okFromServer = finish(.ok, "", .server)
 private let cancelled = reset(.cancelled, "the call was cancelled by the client", .cancelled)
+private let deadlineReset = reset(.deadlineExceeded, "context deadline exceeded", .deadline)
 
 private func run(_ script: Script) {
-  var machine =
-    script.expectsSingleResponse
-    ? GRPCCallStateMachine.unary(maxReceive: script.maxReceive)
-    : GRPCCallStateMachine.streaming(maxReceive: script.maxReceive)
+  var machine = GRPCCallStateMachine(
+    configuration: .init(
+      maxReceiveMessageLength: script.maxReceive, expectsSingleResponse: script.expectsSingleResponse),
+    onStream: !script.waitsForStream
+  )
   var messages: [[UInt8]] = []
   for (index, step) in script.steps.enumerated() {
     let action = machine.apply(step.input, messages: &messages)
@@ -309,6 +324,89 @@ struct GRPCCallStateMachineTests {
       messages: [[1]]
     ),
   ]
+
+  fileprivate static let preStreamScripts: [Script] = [
+    Script(
+      name: "cancel before the stream: no reset, never processed; the stream is not opened after",
+      waitsForStream: true,
+      steps: [
+        step(
+          .cancel,
+          finish(.cancelled, "the call was cancelled by the client", .cancelled, neverProcessed: true)
+        ),
+        step(.streamOpened(opens: false), .none),
+        step(.deadlineExceeded, .none),
+      ]
+    ),
+    Script(
+      name: "deadline before the stream: no reset, never processed",
+      waitsForStream: true,
+      steps: [
+        step(
+          .deadlineExceeded,
+          finish(.deadlineExceeded, "context deadline exceeded", .deadline, neverProcessed: true)
+        ),
+        step(.cancel, .none),
+        step(.streamOpened(opens: false), .none),
+      ]
+    ),
+    Script(
+      name: "no stream could be opened: the transport's status, never processed",
+      waitsForStream: true,
+      steps: [
+        step(
+          .streamUnavailable(GRPCStatus(code: .unavailable, message: "cannot connect to a:1: refused")),
+          finish(.unavailable, "cannot connect to a:1: refused", .connection, neverProcessed: true)
+        ),
+        step(.cancel, .none),
+        step(.streamUnavailable(GRPCStatus(code: .unavailable, message: "again")), .none),
+      ]
+    ),
+    Script(
+      name: "connection closed before the stream: never processed whatever requestSent says",
+      waitsForStream: true,
+      steps: [
+        step(
+          .connectionClosed(reason: "connection to a:1 closed", requestSent: true),
+          finish(.unavailable, "connection to a:1 closed", .connection, neverProcessed: true)
+        )
+      ]
+    ),
+    Script(
+      name: "stream events before the stream are ignored; then a normal call",
+      waitsForStream: true,
+      steps: [
+        step(responseHeaders, .none),
+        step(.data(grpcFrame([7])), .none),
+        step(.streamClosed(errorCode: 7), .none),
+        step(.goAway(lastStreamID: 0, streamID: 1, errorCode: 0), .none),
+        step(.streamOpened(opens: true), .none),
+        step(.streamOpened(opens: false), .none),
+        step(responseHeaders, .none),
+        step(.data(grpcFrame([1])), .none),
+        step(trailers("0"), okFromServer),
+      ],
+      messages: [[1]]
+    ),
+    Script(
+      name: "once on a stream, cancel resets it and the stream is no longer unavailable",
+      waitsForStream: true,
+      steps: [
+        step(.streamOpened(opens: true), .none),
+        step(.streamUnavailable(GRPCStatus(code: .unavailable, message: "late")), .none),
+        step(.cancel, cancelled),
+      ]
+    ),
+    Script(
+      name: "a call created on a stream cannot be opened again",
+      steps: [step(.streamOpened(opens: false), .none), step(.deadlineExceeded, deadlineReset)]
+    ),
+  ]
+
+  @Test("before the stream", arguments: preStreamScripts)
+  fileprivate func preStream(_ script: Script) {
+    run(script)
+  }
 
   @Test("lifecycle", arguments: lifecycleScripts)
   fileprivate func lifecycle(_ script: Script) {

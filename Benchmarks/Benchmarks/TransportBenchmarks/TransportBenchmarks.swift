@@ -1,10 +1,12 @@
 import Benchmark
-@_spi(Benchmarks) import EtcdClient
+import EtcdProto
+import Foundation
+import GRPCProtocol
 
 // The gRPC transport's pure parts, per operation, with allocation counts: framing a put request, deframing a
-// response, and one unary call through the call state machine. The types are `package` declarations of the
-// GRPCProtocol target; `TransportBenchmarks` (SPI of EtcdClient) wraps exactly these operations and calls
-// into GRPCProtocol across the module boundary, as the client does.
+// response, and one unary call through the call state machine. They are GRPCProtocol's public types, called
+// across the module boundary as EtcdClient calls them (the framer's `frame(_:)` is inlinable, so it is
+// specialized here for the put request, as it is in the client).
 
 /// A put's key and its 256-byte value, as `etcd-bench put --key-size 8 --val-size 256` sends them.
 private let key = [UInt8](repeating: 0x30, count: 8)
@@ -19,6 +21,60 @@ private let framedResponse: [UInt8] = {
     UInt8(truncatingIfNeeded: length >> 8), UInt8(truncatingIfNeeded: length),
   ] + body
 }()
+
+/// A put request as `EtcdClient.put` builds it before the call reaches a connection.
+private let putRequest: Etcdserverpb_PutRequest = {
+  var request = Etcdserverpb_PutRequest()
+  request.key = Data(key)
+  request.value = Data(value)
+  return request
+}()
+
+/// The client's default receive limit.
+private let maxReceiveMessageLength = Int(Int32.max)
+
+/// A header block recorded from raw name and value bytes, as the connection handler records nghttp2's fields.
+private func headerBlock(_ fields: [(name: [UInt8], value: [UInt8])]) -> GRPCHeaderBlock {
+  var block = GRPCHeaderBlock()
+  for field in fields {
+    field.name.withUnsafeBytes { name in
+      field.value.withUnsafeBytes { value in block.record(nameBytes: name, valueBytes: value) }
+    }
+  }
+  return block
+}
+
+/// The response headers and trailers etcd's gRPC server sends for a successful call.
+private let responseHeaders: [(name: [UInt8], value: [UInt8])] = [
+  (Array(":status".utf8), Array("200".utf8)),
+  (Array("content-type".utf8), Array("application/grpc".utf8)),
+]
+private let responseTrailers: [(name: [UInt8], value: [UInt8])] = [
+  (Array("grpc-status".utf8), Array("0".utf8)),
+  (Array("grpc-message".utf8), []),
+]
+
+/// Runs one successful unary call through a new state machine, with the response body in `pieces`: headers,
+/// DATA, trailers, stream close, status, header fields recorded as the connection handler records them.
+///
+/// - Returns: The size of the response message delivered, or -1 when the call did not end with OK.
+private func unaryCall(_ pieces: [[UInt8]]) -> Int {
+  var machine = GRPCCallStateMachine(
+    configuration: .init(maxReceiveMessageLength: maxReceiveMessageLength, expectsSingleResponse: true))
+  guard case .none = machine.headersReceived(headerBlock(responseHeaders), endStream: false) else { return -1 }
+  var received = 0
+  for piece in pieces {
+    let action = piece.withUnsafeBytes { bytes in
+      machine.dataReceived(bytes) { received += $0.count }
+    }
+    guard case .none = action else { return -1 }
+  }
+  let action = machine.headersReceived(headerBlock(responseTrailers), endStream: true)
+  guard case .none = machine.streamClosed(errorCode: HTTP2ErrorCode.noError),
+    case .finish(let status, _) = action, status.code == .ok
+  else { return -1 }
+  return received
+}
 
 /// `framedResponse` cut into `count` nearly equal chunks.
 private func chunks(_ count: Int) -> [[UInt8]] {
@@ -37,10 +93,10 @@ let benchmarks: @Sendable () -> Void = {
   )
 
   Benchmark("GRPCMessageFramer: frame a put (8-byte key, 256-byte value)") { benchmark in
-    let framing = TransportBenchmarks.PutFraming(key: key, value: value)
+    let framer = GRPCMessageFramer(maxMessageLength: 2 * 1024 * 1024)
     benchmark.startMeasurement()
     for _ in benchmark.scaledIterations {
-      blackHole(try framing.frame())
+      blackHole(try framer.frame(putRequest).framed.count)
     }
   }
 
@@ -48,11 +104,13 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark("GRPCMessageDeframer: a 300-byte response in \(count) chunk\(count == 1 ? "" : "s")") {
       benchmark in
       let pieces = chunks(count)
-      var deframing = TransportBenchmarks.Deframing()
+      var deframer = GRPCMessageDeframer(maxMessageLength: maxReceiveMessageLength)
       benchmark.startMeasurement()
       for _ in benchmark.scaledIterations {
         for piece in pieces {
-          blackHole(try piece.withUnsafeBytes { try deframing.process($0) })
+          var completed = 0
+          try piece.withUnsafeBytes { try deframer.process($0) { completed += $0.count } }
+          blackHole(completed)
         }
       }
     }
@@ -62,10 +120,10 @@ let benchmarks: @Sendable () -> Void = {
     Benchmark(
       "GRPCCallStateMachine: a unary call, 300-byte response in \(count) chunk\(count == 1 ? "" : "s")"
     ) { benchmark in
-      let call = TransportBenchmarks.UnaryCall(framedResponse: framedResponse, chunks: count)
+      let pieces = chunks(count)
       benchmark.startMeasurement()
       for _ in benchmark.scaledIterations {
-        blackHole(call.run())
+        blackHole(unaryCall(pieces))
       }
     }
   }

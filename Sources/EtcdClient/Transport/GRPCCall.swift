@@ -81,7 +81,8 @@ final class GRPCCall: @unchecked Sendable {
       configuration: .init(
         maxReceiveMessageLength: maxReceiveMessageLength,
         expectsSingleResponse: method.type == .unary || method.type == .clientStream
-      )
+      ),
+      onStream: false
     )
   }
 
@@ -91,7 +92,32 @@ final class GRPCCall: @unchecked Sendable {
   /// Whether the caller cancelled before the call started.
   var cancelRequested = false
 
-  /// Ends the call: cancels its timer and tells the responder, once.
+  /// Executes what the call's state machine decided. On a stream, the handler executes it (it owns the
+  /// stream); before one, the call ends here. Every way a call ends goes through this or through the handler's
+  /// executor.
+  ///
+  /// - Parameter error: the client's error for an end found before the call reached a stream (no connection
+  ///   could be made, the client closed), passed on to the responder.
+  func apply(_ action: GRPCCallStateMachine.Action, error: EtcdError? = nil) {
+    if let handler {
+      handler.apply(action, to: self)
+      return
+    }
+    switch action {
+    case .none:
+      return
+    case .finish(let status, let end), .resetStreamAndFinish(let status, let end):
+      finish(status, end, error: error)
+    }
+  }
+
+  /// Ends the call with an error found before it reached a stream.
+  func fail(_ error: EtcdError) {
+    apply(machine.streamUnavailable(error.status), error: error)
+  }
+
+  /// Ends the call: cancels its timer and tells the responder, once. Only the executors of the state machine's
+  /// actions (`apply` here and in the handler) call this.
   func finish(_ status: GRPCStatus, _ end: GRPCCallStateMachine.CallEnd, error: EtcdError? = nil) {
     guard !isFinished else { return }
     isFinished = true
@@ -99,11 +125,6 @@ final class GRPCCall: @unchecked Sendable {
     deadlineTask?.cancel()
     deadlineTask = nil
     responder.call(self, finished: status, end: end, error: error)
-  }
-
-  /// Ends the call with an error found before it reached a stream.
-  func fail(_ error: EtcdError) {
-    finish(error.status, .init(origin: .connection, neverProcessed: true), error: error)
   }
 
   /// Copies pending request bytes into `buffer`, as nghttp2's body source.

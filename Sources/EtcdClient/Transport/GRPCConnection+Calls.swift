@@ -8,27 +8,14 @@ extension GRPCConnection {
     eventLoop.assertInEventLoop()
     call.started = true
     if call.cancelRequested {
-      _ = call.machine.cancel()
-      call.finish(
-        GRPCStatus(code: .cancelled, message: "the call was cancelled by the client"),
-        .init(origin: .cancelled, neverProcessed: true)
-      )
+      call.apply(call.machine.cancel())
       return
     }
     if let deadline = call.deadline {
       // Captured strongly: `finish` cancels the task and drops it, and a weak capture would give every call
       // a side table (an allocation, and slow reference counting for the call's life).
       call.deadlineTask = eventLoop.scheduleTask(deadline: deadline) {
-        guard !call.isFinished else { return }
-        if let handler = call.handler {
-          handler.deadlineExpired(call)
-        } else {
-          _ = call.machine.deadlineExceeded()
-          call.finish(
-            GRPCStatus(code: .deadlineExceeded, message: "context deadline exceeded"),
-            .init(origin: .deadline, neverProcessed: true)
-          )
-        }
+        call.apply(call.machine.deadlineExceeded())
       }
     }
     withHandler { result in
@@ -46,15 +33,7 @@ extension GRPCConnection {
       call.cancelRequested = true
       return
     }
-    if let handler = call.handler {
-      handler.cancel(call)
-    } else {
-      _ = call.machine.cancel()
-      call.finish(
-        GRPCStatus(code: .cancelled, message: "the call was cancelled by the client"),
-        .init(origin: .cancelled, neverProcessed: true)
-      )
-    }
+    call.apply(call.machine.cancel())
   }
 
   /// Runs a unary call: one framed request out, one serialized response back.

@@ -1,7 +1,8 @@
 import NIOCore
 
-/// The channel handler of one HTTP/2 connection: it runs an `NGHTTP2Session` over the channel's bytes and each
-/// stream's `GRPCCallStateMachine`, and executes what they decide.
+/// The channel handler of one HTTP/2 connection: it runs an `NGHTTP2Session` over the channel's bytes, the
+/// connection's `HTTP2ConnectionStateMachine` and each stream's `GRPCCallStateMachine`, and executes what they
+/// decide. It keeps only the session, the channel context, the open calls and the timers the machine arms.
 ///
 /// Everything here runs on the channel's event loop. Writes are batched: a call submitted from outside the
 /// event loop, or many calls submitted in one event-loop tick, go out in one write and one flush.
@@ -12,31 +13,24 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
   /// The endpoint, for errors.
   let endpoint: Endpoint
   private let settings: NGHTTP2Session.Settings
-  private let userAgent: String
-  /// Called once when the connection can no longer carry calls.
+  /// Told when the connection can no longer take calls (GOAWAY, or it failed or closed).
   private let onClose: (GRPCConnectionHandler) -> Void
 
   private var session: NGHTTP2Session?
   private var context: ChannelHandlerContext?
   private var calls: [Int32: GRPCCall] = [:]
   private var flushScheduled = false
-  /// Set when the peer sent GOAWAY or the connection failed: no new call may start here.
-  private(set) var isDraining = false
-  private var closeReason: String?
-  /// Whether the connection is TLS (`:scheme https`).
-  private let isTLS: Bool
-  /// HTTP/2 PING keepalive: how often to ping while calls are open, and how long to wait for the ACK.
-  private let keepalive: Keepalive?
+  /// Draining, closing, keepalive and the close reason.
+  private var machine: HTTP2ConnectionStateMachine
+  /// The keepalive timer and the PING's timeout, while the machine has them armed.
   private var keepaliveTask: RepeatedTask?
-  private var pingDeadline: Scheduled<Void>?
+  private var pingTimeout: Scheduled<Void>?
 
-  /// PING keepalive settings.
+  /// PING keepalive settings: how often to ping while calls are open, and how long to wait for the ACK.
   struct Keepalive {
     var interval: TimeAmount
     var timeout: TimeAmount
   }
-  /// Whether the server sent anything yet: a plain connection that a TLS server closes gets nothing.
-  private var receivedBytes = false
 
   /// Header fields common to every request (`:method`, `:scheme`, `:authority`, `content-type`, `te`,
   /// `user-agent`), encoded once.
@@ -52,16 +46,25 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
   ) {
     self.endpoint = endpoint
     self.settings = settings
-    self.userAgent = userAgent
-    self.isTLS = isTLS
-    self.keepalive = keepalive
     self.onClose = onClose
+    self.machine = HTTP2ConnectionStateMachine(
+      configuration: .init(
+        endpoint: endpoint.description,
+        isTLS: isTLS,
+        keepalive: keepalive.map {
+          .init(intervalNanoseconds: $0.interval.nanoseconds, timeoutNanoseconds: $0.timeout.nanoseconds)
+        }
+      )
+    )
     self.commonFields = GRPCRequestHeaders.Common(
       authority: endpoint.authority, isTLS: isTLS, userAgent: userAgent)
   }
 
   /// The number of calls in flight on this connection.
   var activeCallCount: Int { calls.count }
+
+  /// Whether the connection takes no new call (the peer sent GOAWAY, it is closing, or it failed).
+  var isDraining: Bool { !machine.acceptsNewStreams }
 
   // MARK: - Channel events
 
@@ -70,33 +73,32 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
     do {
       session = try NGHTTP2Session(delegate: self, settings: settings)
     } catch {
-      fail(reason: "cannot start HTTP/2 session: \(error)")
+      run(machine.sessionStartFailed("\(error)"))
       return
     }
     if context.channel.isActive {
-      startKeepalive(context: context)
+      run(machine.channelActive())
       flush()
     }
   }
 
   func channelActive(context: ChannelHandlerContext) {
-    startKeepalive(context: context)
+    run(machine.channelActive())
     flush()
     context.fireChannelActive()
   }
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
     let buffer = unwrapInboundIn(data)
-    if !receivedBytes,
-      let statusLine = buffer.withUnsafeReadableBytes({ HTTP1ResponseSniffer.statusLine(in: $0) })
-    {
-      receivedBytes = true
-      fail(
-        reason: "\(endpoint) answered in HTTP/1 (\"\(statusLine)\"), not HTTP/2: it is not an etcd gRPC endpoint "
-          + "(etcd serves clients on its --listen-client-urls, port 2379 by default)")
+    // Only the first bytes are sniffed: an HTTP/1 server answers a preface with a status line.
+    let statusLine =
+      machine.hasReceivedBytes
+      ? nil : buffer.withUnsafeReadableBytes { HTTP1ResponseSniffer.statusLine(in: $0) }
+    let action = machine.bytesReceived(http1StatusLine: statusLine)
+    guard case .none = action else {
+      run(action)
       return
     }
-    receivedBytes = true
     guard let session else { return }
     do {
       try buffer.withUnsafeReadableBytes { bytes throws(NGHTTP2Session.SessionError) in
@@ -105,35 +107,28 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
     } catch {
       // The peer broke HTTP/2 (nghttp2 has queued a GOAWAY): send it, then close.
       flush()
-      fail(reason: "\(error) from \(endpoint)")
-      return
+      run(machine.receiveFailed("\(error)"))
     }
   }
 
   func channelReadComplete(context: ChannelHandlerContext) {
     flush()
     if let session, session.isDone {
-      fail(reason: "the HTTP/2 session with \(endpoint) ended")
+      run(machine.sessionEnded())
     }
   }
 
   func channelInactive(context: ChannelHandlerContext) {
-    if !isTLS && !receivedBytes && closeReason == nil {
-      closeReason =
-        "\(endpoint) closed the connection before it sent anything (if it serves TLS, use an https:// "
-        + "endpoint or set Configuration.tls)"
-    }
-    fail(reason: closeReason ?? "connection to \(endpoint) closed")
+    run(machine.channelInactive())
     context.fireChannelInactive()
   }
 
   func errorCaught(context: ChannelHandlerContext, error: any Error) {
-    closeReason = "connection to \(endpoint) failed: \(error)"
-    context.close(promise: nil)
+    run(machine.errorCaught("\(error)"))
   }
 
   func handlerRemoved(context: ChannelHandlerContext) {
-    fail(reason: closeReason ?? "connection to \(endpoint) closed")
+    run(machine.handlerRemoved())
     session = nil
     self.context = nil
   }
@@ -143,11 +138,8 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
   /// Starts a call on this connection. Fails it at once when the connection cannot take it.
   func start(_ call: GRPCCall) {
     guard !call.isFinished else { return }
-    guard let session, !isDraining else {
-      call.finish(
-        GRPCStatus(code: .unavailable, message: closeReason ?? "connection to \(endpoint) is closing"),
-        .init(origin: .connection, neverProcessed: true)
-      )
+    guard let session, machine.acceptsNewStreams else {
+      call.apply(call.machine.streamUnavailable(GRPCStatus(code: .unavailable, message: machine.refusalReason)))
       return
     }
     var timeout: String?
@@ -164,15 +156,15 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
     do {
       streamID = try session.submitRequest(headerBytes: headers.bytes, fields: headers.ranges)
     } catch {
-      call.finish(
-        GRPCStatus(code: .unavailable, message: "cannot open a stream to \(endpoint): \(error)"),
-        .init(origin: .connection, neverProcessed: true)
-      )
+      let reason = machine.streamNotSubmittedReason(error: "\(error)")
+      call.apply(call.machine.streamUnavailable(GRPCStatus(code: .unavailable, message: reason)))
       return
     }
+    _ = call.machine.streamOpened()
     call.streamID = streamID
     call.handler = self
     calls[streamID] = call
+    machine.streamOpened()
     scheduleFlush()
   }
 
@@ -190,25 +182,9 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
     resume(call)
   }
 
-  /// Cancels a call: RST_STREAM(CANCEL) and a `CANCELLED` end.
-  func cancel(_ call: GRPCCall) {
-    apply(call.machine.cancel(), to: call)
-  }
-
-  /// Fails a call whose deadline passed.
-  func deadlineExpired(_ call: GRPCCall) {
-    apply(call.machine.deadlineExceeded(), to: call)
-  }
-
   /// Sends GOAWAY and closes the connection once open calls have ended (or at once with `force`).
   func close(force: Bool) {
-    isDraining = true
-    closeReason = closeReason ?? "the client closed the connection to \(endpoint)"
-    if force || calls.isEmpty {
-      session?.terminate()
-      flush()
-      context?.close(promise: nil)
-    }
+    run(machine.closeRequested(force: force))
   }
 
   private func resume(_ call: GRPCCall) {
@@ -220,9 +196,67 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
     scheduleFlush()
   }
 
-  // MARK: - Executing the state machine's actions
+  // MARK: - Executing the state machines' actions
 
-  private func apply(_ action: GRPCCallStateMachine.Action, to call: GRPCCall) {
+  /// Executes what the connection's state machine decided.
+  private func run(_ action: HTTP2ConnectionStateMachine.Action) {
+    switch action {
+    case .none:
+      return
+    case .startKeepaliveTimer(let interval):
+      guard let context else { return }
+      // The closure runs on the channel's loop, where this handler lives.
+      let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+      keepaliveTask = context.eventLoop.scheduleRepeatedTask(
+        initialDelay: .nanoseconds(interval),
+        delay: .nanoseconds(interval)
+      ) { _ in
+        bound.value.run(bound.value.machine.keepaliveTimerFired())
+      }
+    case .sendPing(let timeout):
+      guard let session, let context else { return }
+      session.ping()
+      flush()
+      pingTimeout = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(timeout)) {
+        self.pingTimeout = nil
+        self.run(self.machine.pingTimedOut())
+      }
+    case .cancelPingTimeout:
+      pingTimeout?.cancel()
+      pingTimeout = nil
+    case .drain(let lastStreamID, let errorCode):
+      for (streamID, call) in calls.sorted(by: { $0.key < $1.key }) {
+        let action = call.machine.goAwayReceived(
+          lastStreamID: lastStreamID,
+          streamID: streamID,
+          errorCode: errorCode
+        )
+        apply(action, to: call)
+      }
+      onClose(self)
+    case .sendGoAwayAndClose:
+      session?.terminate()
+      flush()
+      context?.close(promise: nil)
+    case .closeChannel:
+      context?.close(promise: nil)
+    case .failCallsAndClose(let reason):
+      keepaliveTask?.cancel()
+      keepaliveTask = nil
+      pingTimeout?.cancel()
+      pingTimeout = nil
+      let open = calls
+      calls.removeAll()
+      for (_, call) in open.sorted(by: { $0.key < $1.key }) {
+        apply(call.machine.connectionClosed(reason: reason, requestSent: call.requestBytesSent), to: call)
+      }
+      context?.close(promise: nil)
+      onClose(self)
+    }
+  }
+
+  /// Executes what a call's state machine decided, for a call on one of this connection's streams.
+  func apply(_ action: GRPCCallStateMachine.Action, to call: GRPCCall) {
     switch action {
     case .none:
       return
@@ -239,15 +273,16 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
     _ end: GRPCCallStateMachine.CallEnd,
     reset: Bool
   ) {
+    var wasOpen = false
     if let streamID = call.streamID {
-      calls.removeValue(forKey: streamID)
+      wasOpen = calls.removeValue(forKey: streamID) != nil
       if reset && end.origin != .connection {
         session?.resetStream(streamID, errorCode: HTTP2ErrorCode.cancel)
         scheduleFlush()
       }
     }
     call.finish(status, end)
-    if isDraining && calls.isEmpty { close(force: true) }
+    if wasOpen { run(machine.streamClosed()) }
   }
 
   // MARK: - Writing
@@ -271,63 +306,14 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
         buffer!.writeBytes(chunk)
       }
     } catch {
-      fail(reason: "\(error) on the connection to \(endpoint)")
+      run(machine.sendFailed("\(error)"))
       return
     }
     if let buffer { context.writeAndFlush(wrapOutboundOut(buffer), promise: nil) }
   }
 
-  // MARK: - Keepalive
-
-  /// Pings the peer every `interval` while calls are open; a PING not acknowledged within `timeout` means the
-  /// peer is gone (stopped, or the network cut): the connection fails, so its calls end and streams move on.
-  /// No PING is sent on an idle connection: etcd's gRPC server counts those as abuse (`too_many_pings`).
-  private func startKeepalive(context: ChannelHandlerContext) {
-    guard let keepalive, keepaliveTask == nil else { return }
-    // The closure runs on the channel's loop, where this handler lives.
-    let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-    keepaliveTask = context.eventLoop.scheduleRepeatedTask(
-      initialDelay: keepalive.interval,
-      delay: keepalive.interval
-    ) { _ in
-      bound.value.sendKeepalivePing(timeout: keepalive.timeout)
-    }
-  }
-
-  private func sendKeepalivePing(timeout: TimeAmount) {
-    guard !calls.isEmpty, pingDeadline == nil, let session, let context else { return }
-    session.ping()
-    flush()
-    pingDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
-      self.pingDeadline = nil
-      let reason =
-        "\(self.endpoint) did not answer a keepalive PING within \(timeout.nanoseconds / 1_000_000) ms"
-      self.closeReason = reason
-      self.fail(reason: reason)
-    }
-  }
-
   func sessionPingAcknowledged() {
-    pingDeadline?.cancel()
-    pingDeadline = nil
-  }
-
-  /// Ends every call on the connection and closes it.
-  private func fail(reason: String) {
-    keepaliveTask?.cancel()
-    keepaliveTask = nil
-    pingDeadline?.cancel()
-    pingDeadline = nil
-    if closeReason == nil { closeReason = reason }
-    isDraining = true
-    let open = calls
-    calls.removeAll()
-    for (_, call) in open.sorted(by: { $0.key < $1.key }) {
-      let action = call.machine.connectionClosed(reason: reason, requestSent: call.requestBytesSent)
-      if case .finish(let status, let end) = action { call.finish(status, end) }
-    }
-    context?.close(promise: nil)
-    onClose(self)
+    run(machine.pingAcknowledged())
   }
 
   // MARK: - NGHTTP2SessionDelegate
@@ -358,17 +344,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
   }
 
   func session(goAwayLastStreamID lastStreamID: Int32, errorCode: UInt32) {
-    isDraining = true
-    closeReason = "\(endpoint) sent GOAWAY (\(GRPCCallStateMachine.http2ErrorName(errorCode)))"
-    for (streamID, call) in calls.sorted(by: { $0.key < $1.key }) {
-      let action = call.machine.goAwayReceived(
-        lastStreamID: lastStreamID,
-        streamID: streamID,
-        errorCode: errorCode
-      )
-      apply(action, to: call)
-    }
-    onClose(self)
+    run(machine.goAwayReceived(lastStreamID: lastStreamID, errorCode: errorCode))
   }
 
   func session(readBodyOf streamID: Int32, into buffer: UnsafeMutableRawBufferPointer)
