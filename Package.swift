@@ -194,7 +194,7 @@ let package = Package(
     ),
     .testTarget(
       name: "EtcdClientTests",
-      dependencies: ["EtcdClient"],
+      dependencies: ["EtcdClient", "GRPCProtocol"],
       swiftSettings: strictSwift6
     ),
     .testTarget(

@@ -1,6 +1,7 @@
+import GRPCProtocol
 import NIOCore
-import Synchronization
 import SwiftProtobuf
+import Synchronization
 
 /// An etcd v3 client: KV, Watch, Lease, Cluster, Maintenance and Auth over gRPC on HTTP/2.
 ///

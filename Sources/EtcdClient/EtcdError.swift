@@ -1,3 +1,5 @@
+import GRPCProtocol
+
 /// The one error type of the client: every failed call throws it.
 ///
 /// `code` says what went wrong in etcd's terms (the server errors are recognised as Go's `rpctypes` does);

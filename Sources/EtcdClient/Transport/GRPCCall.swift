@@ -1,3 +1,4 @@
+import GRPCProtocol
 import NIOCore
 
 /// Receives a call's response messages and its end, on the connection's event loop.

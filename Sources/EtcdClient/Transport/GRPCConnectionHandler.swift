@@ -1,3 +1,4 @@
+import GRPCProtocol
 import NIOCore
 
 /// The channel handler of one HTTP/2 connection: it runs an `NGHTTP2Session` over the channel's bytes, the

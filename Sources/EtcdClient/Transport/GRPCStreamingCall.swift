@@ -1,3 +1,4 @@
+import GRPCProtocol
 import NIOCore
 
 /// A bidirectional-streaming gRPC call: request messages go out as the caller sends them, response messages

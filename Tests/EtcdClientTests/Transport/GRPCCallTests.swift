@@ -1,3 +1,4 @@
+import GRPCProtocol
 import Testing
 
 @testable import EtcdClient
