@@ -26,7 +26,7 @@ actor TargetProber {
   /// The operations this prober runs.
   private let operations: ProbeOperations
 
-  private var leaseID: Int64?
+  private var leaseID: LeaseID?
   /// Set by `shutdown()`: no lease is granted after it.
   private var isShutDown = false
   private var leaseKeeper: Task<Void, Never>?
@@ -183,7 +183,7 @@ actor TargetProber {
     var write: ProbeWrite?
     await measure(.put) {
       let response = try await self.client.put(
-        self.key, value, options: .init(lease: self.leaseID ?? 0), timeout: self.timeout)
+        self.key, value, options: .init(lease: self.leaseID), timeout: self.timeout)
       write = ProbeWrite(sequence: self.sequence, revision: response.header.revision, value: value)
       return nil
     }
@@ -376,7 +376,7 @@ actor TargetProber {
     }
   }
 
-  private func leaseLost(_ id: Int64) {
+  private func leaseLost(_ id: LeaseID) {
     if leaseID == id { leaseID = nil }
   }
 
@@ -510,7 +510,7 @@ actor TargetProber {
         logger.warning(
           "could not revoke the probe's lease; it expires by itself",
           metadata: [
-            "endpoint": "\(name)", "lease": "\(String(lease, radix: 16))", "error": "\(error)",
+            "endpoint": "\(name)", "lease": "\(lease)", "error": "\(error)",
           ])
       }
     }

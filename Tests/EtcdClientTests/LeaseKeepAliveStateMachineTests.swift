@@ -6,7 +6,7 @@ private typealias Machine = LeaseKeepAliveStateMachine
 private let second: Int64 = 1_000_000_000
 
 private func response(_ id: Int64, ttl: Int64) -> LeaseKeepAliveResponse {
-  LeaseKeepAliveResponse(header: ResponseHeader(clusterID: 1, memberID: 1, revision: 1, raftTerm: 1), id: id, ttl: ttl)
+  LeaseKeepAliveResponse(header: ResponseHeader(clusterID: 1, memberID: 1, revision: 1, raftTerm: 1), id: LeaseID(id), ttl: ttl)
 }
 
 private func describe(_ actions: [Machine.Action]) -> [String] {

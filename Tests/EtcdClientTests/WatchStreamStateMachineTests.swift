@@ -18,7 +18,7 @@ private func event(_ key: String, _ revision: Int64) -> WatchEvent {
   WatchEvent(
     type: .put,
     kv: KeyValue(
-      key: Array(key.utf8), value: [], createRevision: revision, modRevision: revision, version: 1, lease: 0),
+      key: Array(key.utf8), value: [], createRevision: revision, modRevision: revision, version: 1, lease: nil),
     prevKV: nil)
 }
 

@@ -8,7 +8,7 @@ struct AnswerChecksTests {
   static let key = Array("/etcd-probe/a/probe-1".utf8)
 
   static func kv(_ revision: Int64, _ value: [UInt8]) -> KeyValue {
-    KeyValue(key: key, value: value, createRevision: revision, modRevision: revision, version: 1, lease: 7)
+    KeyValue(key: key, value: value, createRevision: revision, modRevision: revision, version: 1, lease: LeaseID(7))
   }
 
   static func write(_ sequence: UInt64, at revision: Int64, size: Int = 32) -> ProbeWrite {
@@ -116,7 +116,7 @@ struct AnswerChecksTests {
         type: type,
         kv: KeyValue(
           key: Array(key.utf8), value: [], createRevision: revision, modRevision: revision, version: 1,
-          lease: 0),
+          lease: nil),
         prevKV: nil)
     }
     var ledger = WatchEventLedger()

@@ -164,7 +164,7 @@ struct ConcurrencyTests {
               let client = try EtcdClient(endpoints: etcd.endpoints)
               let session = try await EtcdSession(client: client, ttl: 10)
               let mutex = EtcdMutex(session: session, prefix: "locks/counter")
-              #expect(mutex.keyString == "locks/counter/" + String(session.leaseID, radix: 16))
+              #expect(mutex.keyString == "locks/counter/" + String(session.leaseID.rawValue, radix: 16))
               for _ in 0..<5 {
                 try await mutex.lock()
                 await section.enter(holder)
@@ -325,7 +325,7 @@ struct ConcurrencyTests {
       #expect(
         elections[0].key
           == ConcurrencyKeys.key(
-            prefix: Array("elect/ci/".utf8), leaseID: elections[0].session.leaseID))
+            prefix: Array("elect/ci/".utf8), leaseID: elections[0].session.leaseID.rawValue))
       try await eventually("the observer sees c0") { await seen.values.last == "c0" }
 
       // Candidates 1 and 2 join the line in that order and wait.
@@ -462,7 +462,7 @@ struct ConcurrencyTests {
       }
       let goKey = try #require(try await keys(client, under: "interop/lock/").last)
       #expect(
-        goKey.keyString == "interop/lock/" + String(goKey.lease, radix: 16), "Go's key layout")
+        goKey.keyString == "interop/lock/" + String(goKey.lease?.rawValue ?? 0, radix: 16), "Go's key layout")
       try await Task.sleep(for: .milliseconds(300))
       #expect(
         !(readFile(lockLog).contains(goKey.keyString)), "etcdctl must wait for the Swift holder")

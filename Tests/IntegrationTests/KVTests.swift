@@ -48,20 +48,20 @@ extension KVTests {
         RPCMethod.Lease.grant, grant, timeout: nil)
       #expect(lease.id != 0)
 
-      try await client.put("k", "v3", options: .init(lease: lease.id))
-      #expect(try await client.get("k").kvs.first?.lease == lease.id)
+      try await client.put("k", "v3", options: .init(lease: LeaseID(lease.id)))
+      #expect(try await client.get("k").kvs.first?.lease == LeaseID(lease.id))
 
       // ignoreValue keeps the value, sets the lease (here: detaches it).
       try await client.put("k", "", options: .init(ignoreValue: true))
       let afterIgnoreValue = try await client.get("k").kvs.first
       #expect(afterIgnoreValue?.valueString == "v3")
-      #expect(afterIgnoreValue?.lease == 0)
+      #expect(afterIgnoreValue?.lease == nil)
 
-      try await client.put("k", "v4", options: .init(lease: lease.id))
+      try await client.put("k", "v4", options: .init(lease: LeaseID(lease.id)))
       try await client.put("k", "v5", options: .init(ignoreLease: true))
       let afterIgnoreLease = try await client.get("k").kvs.first
       #expect(afterIgnoreLease?.valueString == "v5")
-      #expect(afterIgnoreLease?.lease == lease.id)
+      #expect(afterIgnoreLease?.lease == LeaseID(lease.id))
 
       // ignoreValue on a missing key is refused by the server with its own typed error.
       await expectEtcdError(.keyNotFound, grpcCode: .invalidArgument) {

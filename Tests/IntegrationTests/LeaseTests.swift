@@ -15,14 +15,14 @@ struct LeaseTests {
       defer { Task { await client.close() } }
 
       let lease = try await client.grantLease(ttl: 60)
-      #expect(lease.id != 0)
+      #expect(lease.id.rawValue != 0)
       #expect(lease.ttl == 60)
       #expect(lease.header.revision >= 1)
 
-      let chosen = try await client.grantLease(ttl: 30, id: 0x1234)
-      #expect(chosen.id == 0x1234)
+      let chosen = try await client.grantLease(ttl: 30, id: LeaseID(0x1234))
+      #expect(chosen.id == LeaseID(0x1234))
       await expectEtcdError(.leaseExist, grpcCode: .failedPrecondition) {
-        _ = try await client.grantLease(ttl: 30, id: 0x1234)
+        _ = try await client.grantLease(ttl: 30, id: LeaseID(0x1234))
       }
 
       try await client.put("leased/a", "1", options: .init(lease: lease.id))
@@ -117,7 +117,7 @@ struct LeaseTests {
       }
       #expect(error?.message == "etcdserver: requested lease not found")
       await expectEtcdError(.leaseNotFound, grpcCode: .notFound) {
-        try await client.keepAliveOnce(0x7777)
+        try await client.keepAliveOnce(LeaseID(0x7777))
       }
     }
   }

@@ -76,15 +76,15 @@ struct ScopedHelperTests {
       #expect(try await client.get("scoped/lease").count == 0)
       #expect(try await client.leases().contains(leaseID) == false)
 
-      let thrown = Mutex<Int64>(0)
+      let thrown = Mutex<LeaseID?>(nil)
       await #expect(throws: BodyFailed.self) {
         try await client.withLease(ttl: 30) { lease in
           thrown.withLock { $0 = lease.id }
           throw BodyFailed()
         }
       }
-      #expect(thrown.withLock { $0 } != 0)
-      #expect(try await client.leases().contains(thrown.withLock { $0 }) == false)
+      let thrownID = try #require(thrown.withLock { $0 })
+      #expect(try await client.leases().contains(thrownID) == false)
     }
   }
 

@@ -17,7 +17,7 @@ struct TxnAndCompactionTests {
             .version("t", .equal, 1),
             .createRevision("t", .equal, created),
             .modRevision("t", .less, created + 1),
-            .lease("t", .equal, 0),
+            .lease("t", .equal, nil),
             .version("absent", .equal, 0),
           ],
           then: [.put("t", "two", options: .init(prevKV: true)), .get("t"), .delete("gone")],

@@ -65,7 +65,7 @@ public final class EtcdElection: Sendable {
   /// ```
   public var isLeaderCompare: Compare {
     let candidacy = state.withLock { $0.candidacy }
-    let key = candidacy?.key ?? ConcurrencyKeys.key(prefix: prefix, leaseID: session.leaseID)
+    let key = candidacy?.key ?? ConcurrencyKeys.key(prefix: prefix, leaseID: session.leaseID.rawValue)
     return Compare.createRevision(key, .equal, candidacy?.revision ?? -1)
   }
 
@@ -85,7 +85,7 @@ public final class EtcdElection: Sendable {
   ///   campaign again to keep the place, or `resign()` to leave.
   public func campaign(value: some EtcdBytesConvertible) async throws(EtcdError) {
     let client = session.client
-    let key = ConcurrencyKeys.key(prefix: prefix, leaseID: session.leaseID)
+    let key = ConcurrencyKeys.key(prefix: prefix, leaseID: session.leaseID.rawValue)
     let value = value.etcdBytes
     let wasCandidate = state.withLock { $0.candidacy != nil }
     let response: TxnResponse

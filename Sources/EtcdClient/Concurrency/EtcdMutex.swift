@@ -47,7 +47,7 @@ public final class EtcdMutex: Sendable {
   public init(session: EtcdSession, prefix: some EtcdBytesConvertible) {
     self.session = session
     self.prefix = ConcurrencyKeys.prefix(prefix.etcdBytes)
-    self.key = ConcurrencyKeys.key(prefix: self.prefix, leaseID: session.leaseID)
+    self.key = ConcurrencyKeys.key(prefix: self.prefix, leaseID: session.leaseID.rawValue)
   }
 
   /// `key` decoded as UTF-8.

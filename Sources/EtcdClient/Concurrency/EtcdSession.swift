@@ -44,7 +44,7 @@ public final class EtcdSession: Sendable {
   /// The client the session talks through.
   public let client: EtcdClient
   /// The session's lease: put keys with it (`PutOptions(lease: session.leaseID)`) to tie them to the session.
-  public let leaseID: Int64
+  public let leaseID: LeaseID
   /// The lease's TTL in seconds, as the server granted it (or as asked, for a taken-over lease).
   public let ttl: Int64
 
@@ -62,19 +62,19 @@ public final class EtcdSession: Sendable {
   ///   - client: The client.
   ///   - ttl: The lease's time to live in seconds (the server raises a TTL below its minimum). Also bounds
   ///     `close()`'s revoke: after a TTL the lease is gone anyway.
-  ///   - leaseID: An existing lease to keep alive instead of granting one (Go's `WithLease`); 0 to grant.
+  ///   - leaseID: An existing lease to keep alive instead of granting one (Go's `WithLease`); nil to grant.
   /// - Throws: `EtcdError` from the grant.
-  public init(client: EtcdClient, ttl: Int64 = EtcdSession.defaultTTL, leaseID: Int64 = 0)
+  public init(client: EtcdClient, ttl: Int64 = EtcdSession.defaultTTL, leaseID: LeaseID? = nil)
     async throws(EtcdError)
   {
     self.client = client
-    if leaseID == 0 {
+    if let leaseID {
+      self.leaseID = leaseID
+      self.ttl = ttl
+    } else {
       let granted = try await client.grantLease(ttl: ttl)
       self.leaseID = granted.id
       self.ttl = granted.ttl
-    } else {
-      self.leaseID = leaseID
-      self.ttl = ttl
     }
     let lifecycle = Lifecycle()
     self.lifecycle = lifecycle
@@ -198,7 +198,7 @@ private final class Lifecycle: Sendable {
   }
 
   /// Records the end of the keep-alive and wakes the waiters.
-  func finish(failure: EtcdError?, leaseID: Int64) {
+  func finish(failure: EtcdError?, leaseID: LeaseID) {
     let (reason, waiters) = state.withLock { state in
       let reason: EtcdSession.EndReason
       if state.closing {

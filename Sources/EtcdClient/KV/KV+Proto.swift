@@ -9,7 +9,7 @@ extension Etcdserverpb_PutRequest {
     self.init()
     self.key = Data(key)
     self.value = Data(value)
-    self.lease = options.lease
+    self.lease = options.lease.wire
     self.prevKv = options.prevKV
     self.ignoreValue = options.ignoreValue
     self.ignoreLease = options.ignoreLease
@@ -86,7 +86,7 @@ extension Etcdserverpb_Compare {
       self.modRevision = revision
     case .lease(let lease):
       self.target = .lease
-      self.lease = lease
+      self.lease = lease.wire
     }
   }
 }

@@ -1,7 +1,7 @@
 /// Options of a put (`etcdserverpb.PutRequest`).
 public struct PutOptions: Sendable, Hashable {
-  /// The lease to attach the key to; 0 for none.
-  public var lease: Int64 = 0
+  /// The lease to attach the key to; nil for none.
+  public var lease: LeaseID?
   /// Return the key-value pair as it was before the put.
   public var prevKV: Bool = false
   /// Keep the key's current value (update only the lease); the put fails if the key does not exist.
@@ -10,7 +10,7 @@ public struct PutOptions: Sendable, Hashable {
   public var ignoreLease: Bool = false
 
   /// Creates options; all default to off.
-  public init(lease: Int64 = 0, prevKV: Bool = false, ignoreValue: Bool = false, ignoreLease: Bool = false) {
+  public init(lease: LeaseID? = nil, prevKV: Bool = false, ignoreValue: Bool = false, ignoreLease: Bool = false) {
     self.lease = lease
     self.prevKV = prevKV
     self.ignoreValue = ignoreValue

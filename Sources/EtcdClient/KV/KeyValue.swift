@@ -44,8 +44,8 @@ public struct KeyValue: Sendable, Hashable {
   public var modRevision: Int64
   /// The number of modifications since the key's creation (1 on creation).
   public var version: Int64
-  /// The id of the lease the key is attached to; 0 when none.
-  public var lease: Int64
+  /// The lease the key is attached to; nil when none.
+  public var lease: LeaseID?
 
   /// Creates a key-value (public for tests and doubles).
   public init(
@@ -54,7 +54,7 @@ public struct KeyValue: Sendable, Hashable {
     createRevision: Int64,
     modRevision: Int64,
     version: Int64,
-    lease: Int64
+    lease: LeaseID?
   ) {
     self.key = key
     self.value = value
@@ -76,7 +76,7 @@ public struct KeyValue: Sendable, Hashable {
       createRevision: proto.createRevision,
       modRevision: proto.modRevision,
       version: proto.version,
-      lease: proto.lease
+      lease: LeaseID(wire: proto.lease)
     )
   }
 }

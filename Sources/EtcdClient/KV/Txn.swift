@@ -22,8 +22,8 @@ public struct Compare: Sendable, Hashable {
     case createRevision(Int64)
     /// The key's modification revision (0 when it does not exist).
     case modRevision(Int64)
-    /// The key's lease id (0 when none).
-    case lease(Int64)
+    /// The key's lease (nil for none).
+    case lease(LeaseID?)
   }
 
   /// The key compared.
@@ -70,7 +70,7 @@ public struct Compare: Sendable, Hashable {
   }
 
   /// Compares the key's lease.
-  public static func lease(_ key: some EtcdBytesConvertible, _ op: Operator, _ lease: Int64) -> Compare {
+  public static func lease(_ key: some EtcdBytesConvertible, _ op: Operator, _ lease: LeaseID?) -> Compare {
     Compare(key: key, op, .lease(lease))
   }
 }

@@ -37,7 +37,7 @@ extension EtcdClient {
   ///   print("lease \(renewal.id) renewed for \(renewal.ttl) s")
   /// }
   /// ```
-  public func keepAlive(_ leaseID: Int64) -> LeaseKeepAliveSequence {
+  public func keepAlive(_ leaseID: LeaseID) -> LeaseKeepAliveSequence {
     let (responses, consumer) = AsyncThrowingStream<LeaseKeepAliveResponse, any Error>.makeStream()
     guard let hub = keepAliveHub() else {
       consumer.finish(throwing: EtcdError.clientClosed())
@@ -50,7 +50,7 @@ extension EtcdClient {
     }
     Task {
       try? await self.refreshToken(after: nil)
-      if let id = await hub.keep(leaseID, consumer: consumer), await registration.set(id) {
+      if let id = await hub.keep(leaseID.rawValue, consumer: consumer), await registration.set(id) {
         await hub.stop(id)
       }
     }

@@ -14,12 +14,12 @@ extension EtcdClient {
   ///   - timeout: The call's deadline; the configuration's default when nil.
   /// - Returns: The lease's id and granted TTL.
   /// - Throws: `EtcdError` (`.leaseExist` when `id` is taken, `.leaseTTLTooLarge`).
-  public func grantLease(ttl: Int64, id: Int64 = 0, timeout: Duration? = nil)
+  public func grantLease(ttl: Int64, id: LeaseID? = nil, timeout: Duration? = nil)
     async throws(EtcdError) -> LeaseGrantResponse
   {
     var request = Etcdserverpb_LeaseGrantRequest()
     request.ttl = ttl
-    request.id = id
+    request.id = id.wire
     let response: Etcdserverpb_LeaseGrantResponse = try await unary(
       RPCMethod.Lease.grant,
       request,
@@ -35,11 +35,11 @@ extension EtcdClient {
   ///   - timeout: The call's deadline; the configuration's default when nil.
   /// - Throws: `EtcdError` (`.leaseNotFound` when there is no such lease).
   @discardableResult
-  public func revokeLease(_ id: Int64, timeout: Duration? = nil) async throws(EtcdError)
+  public func revokeLease(_ id: LeaseID, timeout: Duration? = nil) async throws(EtcdError)
     -> LeaseRevokeResponse
   {
     var request = Etcdserverpb_LeaseRevokeRequest()
-    request.id = id
+    request.id = id.rawValue
     let response: Etcdserverpb_LeaseRevokeResponse = try await unary(
       RPCMethod.Lease.revoke,
       request,
@@ -57,11 +57,11 @@ extension EtcdClient {
   ///   - keys: Also return the keys attached to the lease.
   ///   - timeout: The call's deadline; the configuration's default when nil.
   /// - Throws: `EtcdError`.
-  public func leaseTimeToLive(_ id: Int64, keys: Bool = false, timeout: Duration? = nil)
+  public func leaseTimeToLive(_ id: LeaseID, keys: Bool = false, timeout: Duration? = nil)
     async throws(EtcdError) -> LeaseTimeToLiveResponse
   {
     var request = Etcdserverpb_LeaseTimeToLiveRequest()
-    request.id = id
+    request.id = id.rawValue
     request.keys = keys
     let response: Etcdserverpb_LeaseTimeToLiveResponse = try await unary(
       RPCMethod.Lease.timeToLive,
@@ -76,13 +76,13 @@ extension EtcdClient {
   /// - Parameter timeout: The call's deadline; the configuration's default when nil.
   /// - Returns: The lease ids, in the server's order.
   /// - Throws: `EtcdError`.
-  public func leases(timeout: Duration? = nil) async throws(EtcdError) -> [Int64] {
+  public func leases(timeout: Duration? = nil) async throws(EtcdError) -> [LeaseID] {
     let response: Etcdserverpb_LeaseLeasesResponse = try await unary(
       RPCMethod.Lease.leases,
       Etcdserverpb_LeaseLeasesRequest(),
       timeout: timeout
     )
-    return response.leases.map(\.id)
+    return response.leases.map { LeaseID($0.id) }
   }
 
   /// Keeps a lease alive once: renews its TTL to the granted TTL.
@@ -98,11 +98,11 @@ extension EtcdClient {
   /// - Throws: `EtcdError`: `.leaseNotFound` (gRPC `NOT_FOUND`) when the lease has expired or never
   ///   existed, which the server answers with a TTL of 0, as clientv3's `ErrLeaseNotFound`.
   @discardableResult
-  public func keepAliveOnce(_ id: Int64, timeout: Duration? = nil) async throws(EtcdError)
+  public func keepAliveOnce(_ id: LeaseID, timeout: Duration? = nil) async throws(EtcdError)
     -> LeaseKeepAliveResponse
   {
     var request = Etcdserverpb_LeaseKeepAliveRequest()
-    request.id = id
+    request.id = id.rawValue
     let framed = try frame(request)
     let response = try await withStreamingCall(
       RPCMethod.Lease.keepAlive,

@@ -4,7 +4,7 @@ import EtcdProto
 
 extension LeaseGrantResponse {
   init(_ proto: Etcdserverpb_LeaseGrantResponse) {
-    self.init(header: ResponseHeader(proto.header), id: proto.id, ttl: proto.ttl)
+    self.init(header: ResponseHeader(proto.header), id: LeaseID(proto.id), ttl: proto.ttl)
   }
 }
 
@@ -12,7 +12,7 @@ extension LeaseTimeToLiveResponse {
   init(_ proto: Etcdserverpb_LeaseTimeToLiveResponse) {
     self.init(
       header: ResponseHeader(proto.header),
-      id: proto.id,
+      id: LeaseID(proto.id),
       ttl: proto.ttl,
       grantedTTL: proto.grantedTtl,
       keys: proto.keys.map { [UInt8]($0) }
@@ -22,6 +22,6 @@ extension LeaseTimeToLiveResponse {
 
 extension LeaseKeepAliveResponse {
   init(_ proto: Etcdserverpb_LeaseKeepAliveResponse) {
-    self.init(header: ResponseHeader(proto.header), id: proto.id, ttl: proto.ttl)
+    self.init(header: ResponseHeader(proto.header), id: LeaseID(proto.id), ttl: proto.ttl)
   }
 }

@@ -91,10 +91,10 @@ struct LeaseKeepAliveStateMachine: Sendable {
 
   /// A keep-alive response arrived.
   mutating func responseReceived(_ response: LeaseKeepAliveResponse, now: Int64) -> [Action] {
-    guard var lease = leases[response.id] else { return [] }
+    guard var lease = leases[response.id.rawValue] else { return [] }
     let consumers = lease.consumers.sorted()
     if response.ttl <= 0 {
-      leases[response.id] = nil
+      leases[response.id.rawValue] = nil
       let error = EtcdError(
         code: .leaseNotFound,
         status: GRPCStatus(code: .notFound, message: "etcdserver: requested lease not found")
@@ -105,7 +105,7 @@ struct LeaseKeepAliveStateMachine: Sendable {
     let ttl = response.ttl * 1_000_000_000
     lease.nextSend = now + ttl / 3
     lease.deadline = now + ttl
-    leases[response.id] = lease
+    leases[response.id.rawValue] = lease
     return consumers.map { .deliver($0, response) }
   }
 

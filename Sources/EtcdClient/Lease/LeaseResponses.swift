@@ -3,13 +3,13 @@ public struct LeaseGrantResponse: Sendable, Hashable {
   /// The response header.
   public var header: ResponseHeader
   /// The lease's id: the one asked for, or the one the server chose.
-  public var id: Int64
+  public var id: LeaseID
   /// The lease's time to live in seconds, as the server granted it (it may raise a TTL below its
   /// minimum).
   public var ttl: Int64
 
   /// Creates a response (public for tests and doubles).
-  public init(header: ResponseHeader, id: Int64, ttl: Int64) {
+  public init(header: ResponseHeader, id: LeaseID, ttl: Int64) {
     self.header = header
     self.id = id
     self.ttl = ttl
@@ -32,7 +32,7 @@ public struct LeaseTimeToLiveResponse: Sendable, Hashable {
   /// The response header.
   public var header: ResponseHeader
   /// The lease's id.
-  public var id: Int64
+  public var id: LeaseID
   /// The seconds the lease has left; -1 when it has expired or never existed.
   public var ttl: Int64
   /// The time to live in seconds the lease was granted (or last kept alive) with; 0 when it is
@@ -42,7 +42,7 @@ public struct LeaseTimeToLiveResponse: Sendable, Hashable {
   public var keys: [[UInt8]]
 
   /// Creates a response (public for tests and doubles).
-  public init(header: ResponseHeader, id: Int64, ttl: Int64, grantedTTL: Int64, keys: [[UInt8]]) {
+  public init(header: ResponseHeader, id: LeaseID, ttl: Int64, grantedTTL: Int64, keys: [[UInt8]]) {
     self.header = header
     self.id = id
     self.ttl = ttl
@@ -56,12 +56,12 @@ public struct LeaseKeepAliveResponse: Sendable, Hashable {
   /// The response header.
   public var header: ResponseHeader
   /// The lease's id.
-  public var id: Int64
+  public var id: LeaseID
   /// The lease's new time to live in seconds.
   public var ttl: Int64
 
   /// Creates a response (public for tests and doubles).
-  public init(header: ResponseHeader, id: Int64, ttl: Int64) {
+  public init(header: ResponseHeader, id: LeaseID, ttl: Int64) {
     self.header = header
     self.id = id
     self.ttl = ttl
