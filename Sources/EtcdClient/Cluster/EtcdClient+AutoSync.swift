@@ -1,8 +1,9 @@
 extension EtcdClient {
   /// Replaces the endpoints with the client URLs the cluster's members advertise (clientv3's `Sync`).
   ///
-  /// Connections to endpoints that remain are kept; removed ones are closed once their calls end. A member
-  /// list with no usable client URL leaves the endpoints as they are.
+  /// Connections to endpoints that remain are kept; removed ones are closed before this returns, and their
+  /// calls in flight end as on a lost connection (reads are retried on the remaining endpoints, watches and
+  /// keep-alives resume there). A member list with no usable client URL leaves the endpoints as they are.
   /// - Throws: `EtcdError` from the member list call.
   public func syncEndpoints(timeout: Duration? = nil) async throws(EtcdError) {
     let members = try await memberList(timeout: timeout).members
@@ -16,7 +17,7 @@ extension EtcdClient {
     }
     guard !parsed.isEmpty else { return }
     for removed in endpoints.replace(with: parsed) {
-      Task { await removed.close() }
+      await removed.close()
     }
   }
 
