@@ -47,7 +47,7 @@ extension EtcdClient {
     let request = WatchStreamStateMachine.CreateRequest(
       key: key,
       rangeEnd: rangeEnd,
-      startRevision: options.startRevision,
+      startRevision: options.startRevision ?? 0,
       prevKV: options.prevKV,
       progressNotify: options.progressNotify,
       filterPuts: options.filterPuts,

@@ -2,8 +2,8 @@
 public struct WatchOptions: Sendable, Hashable {
   /// Which keys to watch.
   public var range: KeyRangeEnd = .single
-  /// The revision to start from (inclusive); 0 for "from now on".
-  public var startRevision: Int64 = 0
+  /// The revision to start from (inclusive); nil for "from now on".
+  public var startRevision: Int64?
   /// Include each key's previous value in its events.
   public var prevKV: Bool = false
   /// Ask the server for periodic progress notifications (empty responses carrying the current revision) when
@@ -22,7 +22,7 @@ public struct WatchOptions: Sendable, Hashable {
   /// Creates options; the defaults watch one key from now on.
   public init(
     range: KeyRangeEnd = .single,
-    startRevision: Int64 = 0,
+    startRevision: Int64? = nil,
     prevKV: Bool = false,
     progressNotify: Bool = false,
     filterPuts: Bool = false,
