@@ -332,6 +332,8 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
   }
 
   func session(dataOn streamID: Int32, bytes: UnsafeRawBufferPointer) {
+    // Every call's window goes back as its DATA arrives.
+    session?.consume(streamID: streamID, count: bytes.count)
     guard let call = calls[streamID] else { return }
     let action = call.machine.dataReceived(bytes) { message in
       call.responder.call(call, received: message)
