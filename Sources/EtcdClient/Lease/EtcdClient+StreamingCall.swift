@@ -72,7 +72,7 @@ extension EtcdError {
 
 /// Reads a streaming call's response messages in order, decoded.
 struct GRPCResponseReader<Message: SwiftProtobuf.Message> {
-  private var iterator: AsyncThrowingStream<[UInt8], any Error>.AsyncIterator
+  private var iterator: GRPCStreamingCall.Responses.AsyncIterator
 
   /// A reader of `call`'s responses; a call's responses can be read once.
   init(_ call: GRPCStreamingCall, as: Message.Type = Message.self) {

@@ -29,6 +29,10 @@ final class GRPCCall: @unchecked Sendable {
   let deadline: NIODeadline?
   /// Receives the response.
   let responder: any GRPCCallResponder
+  /// The streaming call whose reader decides when the stream's window goes back; nil for a unary call, whose
+  /// window goes back as its DATA arrives. The same object as `responder`, kept typed so the connection handler
+  /// needs no cast per DATA chunk.
+  let streamingReader: GRPCStreamingCall?
 
   /// The stream's state machine.
   var machine: GRPCCallStateMachine
@@ -70,12 +74,14 @@ final class GRPCCall: @unchecked Sendable {
     maxReceiveMessageLength: Int,
     request: [GRPCFramedMessage],
     requestComplete: Bool,
-    responder: any GRPCCallResponder
+    responder: any GRPCCallResponder,
+    streamingReader: GRPCStreamingCall? = nil
   ) {
     self.method = method
     self.metadata = metadata
     self.deadline = deadline
     self.responder = responder
+    self.streamingReader = streamingReader
     self.pendingRequest = request
     self.requestComplete = requestComplete
     self.machine = GRPCCallStateMachine(

@@ -19,7 +19,7 @@ final class GRPCConnection: @unchecked Sendable {
   struct Settings: Sendable {
     /// How long one TCP connection attempt may take.
     var dialTimeout: TimeAmount
-    /// nghttp2 receive windows.
+    /// nghttp2 receive windows: each stream's, and the connection's.
     var initialStreamWindow: Int32
     var connectionWindow: Int32
     /// The `user-agent` header.
@@ -35,6 +35,9 @@ final class GRPCConnection: @unchecked Sendable {
   /// The event loop that owns the connection and every call on it.
   let eventLoop: any EventLoop
   private let settings: Settings
+
+  /// SETTINGS_INITIAL_WINDOW_SIZE: each stream's receive window on this endpoint's connections.
+  var initialStreamWindow: Int32 { settings.initialStreamWindow }
 
   private enum State {
     case idle

@@ -332,11 +332,37 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
   }
 
   func session(dataOn streamID: Int32, bytes: UnsafeRawBufferPointer) {
-    guard let call = calls[streamID] else { return }
+    guard let call = calls[streamID] else {
+      // The call ended and its stream is being reset: nothing reads these bytes.
+      session?.consume(streamID: streamID, count: bytes.count)
+      return
+    }
+    guard let reader = call.streamingReader else {
+      // A unary call holds one message, bounded by the receive limit: its window goes back at once.
+      session?.consume(streamID: streamID, count: bytes.count)
+      let action = call.machine.dataReceived(bytes) { message in
+        call.responder.call(call, received: message)
+      }
+      apply(action, to: call)
+      return
+    }
+    // A streaming call: the connection's window goes back at once, so a reader that stops holds only its own
+    // stream's window and the other calls go on; the stream's window goes back as the reader takes messages.
+    session?.consumeConnection(count: bytes.count)
+    reader.responseDataReceived(byteCount: bytes.count)
     let action = call.machine.dataReceived(bytes) { message in
       call.responder.call(call, received: message)
     }
+    session?.consumeStream(streamID: streamID, count: reader.streamWindowToRelease())
     apply(action, to: call)
+  }
+
+  /// Gives back stream-window bytes whose messages a streaming call's reader took (nothing once the stream
+  /// closed); the WINDOW_UPDATE goes out with the next flush, once nghttp2 has half a window to announce.
+  func releaseStreamWindow(of streamID: Int32, count: Int) {
+    guard count > 0, let session else { return }
+    session.consumeStream(streamID: streamID, count: count)
+    scheduleFlush()
   }
 
   func session(streamClosed streamID: Int32, errorCode: UInt32) {

@@ -1,19 +1,31 @@
 import GRPCProtocol
 import NIOCore
+import Synchronization
 
 /// A bidirectional-streaming gRPC call: request messages go out as the caller sends them, response messages
-/// arrive as an `AsyncSequence`.
+/// arrive as an `AsyncSequence` (`responses`) that the reader drains at its own pace.
 ///
-/// Ending the response sequence early (the consuming task is cancelled, or the iterator is dropped) resets the
+/// Backpressure: the response messages wait in a buffer owned by the call (`StreamingResponseBuffer`), and the
+/// stream's flow-control window goes back to the server only as the reader takes them. A reader that stops
+/// reading stops the server after about one stream window; the connection's window is given back as bytes
+/// arrive, so other calls on the connection go on.
+///
+/// Ending the response sequence early (the reading task is cancelled, or the iterator is dropped) resets the
 /// stream with RST_STREAM(CANCEL). Watch and LeaseKeepAlive are built on this.
 ///
-/// The call object is touched only on the connection's event loop; the public methods hop there. The stream's
-/// continuation is itself thread-safe. That is what makes the `@unchecked Sendable` safe.
+/// The call object's plain properties are touched only on the connection's event loop; the public methods hop
+/// there. The response buffer is behind a mutex, for the reader. That is what makes the `@unchecked Sendable`
+/// safe.
 final class GRPCStreamingCall: GRPCCallResponder, @unchecked Sendable {
-  /// Response messages, serialized, in order. Ends when the call ends: normally after an OK status, otherwise by
-  /// throwing the `EtcdError` the call failed with.
-  let responses: AsyncThrowingStream<[UInt8], any Error>
-  private let continuation: AsyncThrowingStream<[UInt8], any Error>.Continuation
+  /// A reader suspended until the next message or the end.
+  typealias Waiter = UnsafeContinuation<Result<[UInt8]?, EtcdError>, Never>
+
+  /// Response messages, serialized, in order; iterated once. Ends when the call ends: normally after an OK
+  /// status, otherwise by throwing the `EtcdError` the call failed with.
+  var responses: Responses { Responses(call: self) }
+
+  /// Response messages the reader has not taken, and the stream window they hold.
+  private let buffer: Mutex<StreamingResponseBuffer<Waiter>>
   private let connection: GRPCConnection
   private var call: GRPCCall?
   /// The interceptors and the call's information for them; empty when the client has none.
@@ -26,6 +38,12 @@ final class GRPCStreamingCall: GRPCCallResponder, @unchecked Sendable {
   private var bytesSent = 0
   private var messagesReceived = 0
   private var bytesReceived = 0
+
+  /// The most taken bytes a reader holds back before it hops to the event loop to give them back: 64 KiB, or
+  /// a quarter of a small stream window.
+  static func releaseBatchBytes(streamWindow: Int32) -> Int {
+    max(1, min(64 * 1024, Int(streamWindow) / 4))
+  }
 
   /// Starts a streaming call on `connection`.
   ///
@@ -56,7 +74,9 @@ final class GRPCStreamingCall: GRPCCallResponder, @unchecked Sendable {
       for index in interceptors.indices { interceptors[index].callStarted(info, metadata: &metadata) }
       self.info = info
     }
-    (responses, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+    buffer = Mutex(
+      StreamingResponseBuffer(
+        releaseBatchBytes: Self.releaseBatchBytes(streamWindow: connection.initialStreamWindow)))
     let call = GRPCCall(
       method: method,
       metadata: metadata,
@@ -64,13 +84,10 @@ final class GRPCStreamingCall: GRPCCallResponder, @unchecked Sendable {
       maxReceiveMessageLength: maxReceiveMessageLength,
       request: [],
       requestComplete: false,
-      responder: self
+      responder: self,
+      streamingReader: self
     )
     self.call = call
-    continuation.onTermination = { [connection] termination in
-      guard case .cancelled = termination else { return }
-      connection.eventLoop.execute { connection.cancel(call) }
-    }
     connection.eventLoop.execute { connection.start(call) }
   }
 
@@ -119,7 +136,77 @@ final class GRPCStreamingCall: GRPCCallResponder, @unchecked Sendable {
         interceptors[index].messageReceived(info, size: message.count)
       }
     }
-    continuation.yield(message)
+    if let resumption = buffer.withLock({ $0.messageReceived(message) }) {
+      resumption.waiter.resume(returning: resumption.result)
+    }
+  }
+
+  // MARK: - Flow control (event loop)
+
+  /// A DATA chunk of the response arrived (before its messages); the connection's window is already back.
+  func responseDataReceived(byteCount: Int) {
+    buffer.withLock { $0.dataReceived(byteCount: byteCount) }
+  }
+
+  /// Stream-window bytes to give back after a DATA chunk: those of messages the reader took.
+  func streamWindowToRelease() -> Int {
+    buffer.withLock { $0.streamWindowToRelease() }
+  }
+
+  // MARK: - Reading (the reader's task)
+
+  /// The next response message; nil after the call ended with status OK.
+  ///
+  /// - Throws: the call's `EtcdError`; `EtcdError.streamCancelled` when the reading task is cancelled (the
+  ///   call is cancelled too).
+  func nextResponse() async throws(EtcdError) -> [UInt8]? {
+    if Task.isCancelled { readerCancelled() }
+    switch buffer.withLock({ $0.nextRequested() }) {
+    case .message(let message, let releaseWindow):
+      if releaseWindow { scheduleRelease() }
+      return message
+    case .end(let error):
+      if let error { throw error }
+      return nil
+    case .wait:
+      break
+    }
+    let result = await withTaskCancellationHandler {
+      await withUnsafeContinuation { (waiter: Waiter) in
+        switch buffer.withLock({ $0.suspend(waiter) }) {
+        case .wait:
+          return
+        case .message(let message, let releaseWindow):
+          if releaseWindow { scheduleRelease() }
+          waiter.resume(returning: .success(message))
+        case .end(let error):
+          waiter.resume(returning: error.map { .failure($0) } ?? .success(nil))
+        }
+      }
+    } onCancel: {
+      readerCancelled()
+    }
+    return try result.get()
+  }
+
+  /// The reader's iterator is gone: an open call is cancelled.
+  func readerDropped() {
+    if buffer.withLock({ $0.readerDropped() }) { cancel() }
+  }
+
+  private func readerCancelled() {
+    let gone = buffer.withLock { $0.readerCancelled() }
+    if gone.cancelCall { cancel() }
+    if let resumption = gone.resumption { resumption.waiter.resume(returning: resumption.result) }
+  }
+
+  /// Gives back, on the event loop, the stream window of messages the reader took.
+  private func scheduleRelease() {
+    connection.eventLoop.execute {
+      let count = self.buffer.withLock { $0.scheduledReleaseRan() }
+      guard let call = self.call, let handler = call.handler, let streamID = call.streamID else { return }
+      handler.releaseStreamWindow(of: streamID, count: count)
+    }
   }
 
   func call(
@@ -162,10 +249,8 @@ final class GRPCStreamingCall: GRPCCallResponder, @unchecked Sendable {
       for index in interceptors.indices.reversed() { interceptors[index].callFinished(info, outcome: outcome) }
     }
     onFinish?(failure)
-    if let failure {
-      continuation.finish(throwing: failure)
-    } else {
-      continuation.finish()
+    if let resumption = buffer.withLock({ $0.callFinished(failure) }) {
+      resumption.waiter.resume(returning: resumption.result)
     }
   }
 }

@@ -9,7 +9,8 @@ protocol NGHTTP2SessionDelegate: AnyObject {
   func session(headerOn streamID: Int32, name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)
   /// A HEADERS block on a stream is complete.
   func session(headersEndedOn streamID: Int32, endStream: Bool)
-  /// A chunk of a stream's DATA. The buffer is valid only during the call.
+  /// A chunk of a stream's DATA. The buffer is valid only during the call. Its bytes hold the stream's and the
+  /// connection's receive windows until they are given back (`NGHTTP2Session.consume(streamID:count:)`).
   func session(dataOn streamID: Int32, bytes: UnsafeRawBufferPointer)
   /// A stream closed; `errorCode` is 0 after END_STREAM in both directions, else the reset's code.
   func session(streamClosed streamID: Int32, errorCode: UInt32)
@@ -73,6 +74,9 @@ final class NGHTTP2Session {
       throw SessionError(code: Int(NGHTTP2_ERR_NOMEM.rawValue))
     }
     defer { nghttp2_option_del(option) }
+    // Received DATA gives its window back only through `consume`: a unary call's at once, a streaming
+    // call's stream window as its reader takes the messages (`GRPCStreamingCall`).
+    nghttp2_option_set_no_auto_window_update(option, 1)
     // etcd's gRPC server pings and re-sends SETTINGS during normal work; nghttp2 acknowledges those itself. The
     // default cap on queued acknowledgements (1000) is kept: `send` drains after every read, so it is never near.
 
@@ -182,6 +186,32 @@ final class NGHTTP2Session {
     guard let session else { return }
     _ = nghttp2_session_resume_data(session, streamID)
   }
+
+  // MARK: - Flow control
+
+  /// Gives back `count` received DATA bytes of a stream to both its window and the connection's.
+  ///
+  /// Every byte `session(dataOn:bytes:)` reports must be given back once, through this or the two calls
+  /// below; nghttp2 sends WINDOW_UPDATE when half a window is given back. Bytes of a closed stream still
+  /// count for the connection's window.
+  func consume(streamID: Int32, count: Int) {
+    guard let session, count > 0 else { return }
+    _ = nghttp2_session_consume(session, streamID, count)
+  }
+
+  /// Gives back `count` received DATA bytes to the connection's window only.
+  func consumeConnection(count: Int) {
+    guard let session, count > 0 else { return }
+    _ = nghttp2_session_consume_connection(session, count)
+  }
+
+  /// Gives back `count` received DATA bytes to a stream's window only (nothing once the stream closed).
+  func consumeStream(streamID: Int32, count: Int) {
+    guard let session, count > 0 else { return }
+    _ = nghttp2_session_consume_stream(session, streamID, count)
+  }
+
+  // MARK: - Ending streams and the session
 
   /// Resets a stream with RST_STREAM and the given HTTP/2 error code.
   func resetStream(_ streamID: Int32, errorCode: UInt32) {
