@@ -84,15 +84,7 @@ struct GRPCResponseReader<Message: SwiftProtobuf.Message> {
   /// - Throws: The call's `EtcdError`; `.cancelled` when the reading Task was cancelled (the
   ///   response sequence then ends early); `.invalidResponse` for a message that does not decode.
   mutating func next() async throws(EtcdError) -> Message? {
-    let bytes: [UInt8]?
-    do {
-      bytes = try await iterator.next()
-    } catch let error as EtcdError {
-      throw error
-    } catch {
-      throw .streamCancelled
-    }
-    guard let bytes else {
+    guard let bytes = try await iterator.next() else {
       if Task.isCancelled { throw .streamCancelled }
       return nil
     }
