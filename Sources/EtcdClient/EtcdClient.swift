@@ -333,7 +333,7 @@ public final class EtcdClient: Sendable {
           && !(error.isTLSHandshakeFailure && everyEndpointTried)
           && RetryPolicy.mayRetry(method, after: error, neverProcessed: error.requestNeverProcessed)
           && !closed.load(ordering: .relaxed)
-        let pause = RetryPolicy.backoff(attempt: attempt, jitter: Double.random(in: 0.9...1.1))
+        let pause = RetryPolicy.pause.delay(afterFailures: attempt, random: Double.random(in: 0...1))
         let inTime = deadline.map { NIODeadline.now() + TimeAmount(pause) < $0 } ?? true
         guard retry, inTime, (try? await Task.sleep(for: pause)) != nil else {
           finish(error.status, error, attempts: attempt, sent: framed.count, received: nil)

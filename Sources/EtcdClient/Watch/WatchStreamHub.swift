@@ -174,10 +174,12 @@ actor WatchStreamHub {
     }
   }
 
-  /// 50 ms doubled per consecutive failure, capped at 2 s, with ±20% jitter.
+  /// The pause before reopening a shared stream: 50 ms doubled per consecutive failure, up to 2 s, ±20%.
+  static let reopenBackoff = Backoff(
+    initial: .milliseconds(50), maximum: .seconds(2), growth: .exponential(multiplier: 2), jitter: 0.2)
+
+  /// The pause before reopening after `failures` consecutive failures.
   static func backoff(failures: Int) -> Duration {
-    let base = min(2_000.0, 50.0 * Double(1 << min(failures - 1, 10)))
-    let jittered = base * Double.random(in: 0.8...1.2)
-    return .milliseconds(Int(jittered))
+    reopenBackoff.delay(afterFailures: failures, random: Double.random(in: 0...1))
   }
 }
