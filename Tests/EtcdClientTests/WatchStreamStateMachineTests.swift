@@ -183,14 +183,4 @@ struct WatchStreamStateMachineTests {
     let actions = machine.responseReceived(
       .init(header: header(2), watchID: 0, canceled: true, cancelReason: "etcdserver: permission denied"))
     #expect(describe(actions) == ["finish \(a.raw) permission_denied", "close"])
-  }
-
-  @Test(arguments: [(1, 50), (2, 100), (3, 200), (6, 1600), (7, 2000), (30, 2000)])
-  func backoffDoublesAndIsCapped(failures: Int, baseMilliseconds: Int) {
-    for _ in 0..<20 {
-      let delay = WatchStreamHub.backoff(failures: failures)
-      #expect(delay >= .milliseconds(Int(Double(baseMilliseconds) * 0.8) - 1))
-      #expect(delay <= .milliseconds(Int(Double(baseMilliseconds) * 1.2) + 1))
-    }
-  }
-}
+  }}

@@ -59,44 +59,20 @@ extension EtcdClient {
       consumer.finish(throwing: EtcdError.clientClosed())
       return WatchSequence(responses: responses)
     }
-    let registered = WatcherRegistration()
+    let watcher = WatchStreamWatchers.Key.unique()
     consumer.onTermination = { termination in
       guard case .cancelled = termination else { return }
-      Task {
-        if let id = await registered.cancel() { await hub.cancel(id) }
-      }
+      hub.submit(.cancel(watcher))
     }
-    Task {
-      // With auth, the stream needs a token first; a failure here shows up as the stream's own error.
-      try? await self.refreshToken(after: nil)
-      let id = await hub.add(request, consumer: consumer)
-      if let id, await registered.set(id) { await hub.cancel(id) }
-    }
+    // With auth, the hub fetches a token before it opens the stream.
+    hub.submit(.add(watcher, request, consumer))
     return WatchSequence(responses: responses)
   }
 
   /// Asks the server to send a progress notification to every watcher (etcd's `RequestProgress`): an empty
   /// response whose header revision every watcher has caught up with.
   public func requestWatchProgress() async throws(EtcdError) {
-    for hub in existingWatchHubs() { try await hub.requestProgress() }
-  }
-}
-
-/// Pairs a watcher's id, known once the hub registered it, with a cancellation that may come first.
-actor WatcherRegistration {
-  private var id: WatchStreamStateMachine.WatcherID?
-  private var cancelled = false
-
-  /// Records the id; returns true when the consumer was already cancelled (the caller cancels the watcher).
-  func set(_ id: WatchStreamStateMachine.WatcherID) -> Bool {
-    self.id = id
-    return cancelled
-  }
-
-  /// Records the cancellation; returns the id to cancel when it is already known.
-  func cancel() -> WatchStreamStateMachine.WatcherID? {
-    cancelled = true
-    return id
+    for hub in existingWatchHubs() { hub.submit(.requestProgress) }
   }
 }
 
