@@ -16,8 +16,10 @@ struct WatchStreamWatchers: SharedStreamProtocol {
 
   /// A consumer's request.
   enum Operation: Sendable {
-    /// Start a watcher whose responses go to the consumer.
-    case add(Key, WatchStreamStateMachine.CreateRequest, Consumer)
+    /// Start a watcher whose responses go to the consumer, through its bounded buffer.
+    case add(Key, WatchStreamStateMachine.CreateRequest, Consumer, SharedStreamConsumerBuffer)
+    /// A watcher detached for a full buffer has had its buffer drained: create it again.
+    case drained(Key)
     /// The watcher's consumer went away: cancel it.
     case cancel(Key)
     /// Ask the server for a progress notification to every watcher of the stream.
@@ -27,6 +29,10 @@ struct WatchStreamWatchers: SharedStreamProtocol {
   private var machine = WatchStreamStateMachine()
   private var consumers = SharedStreamConsumers<WatchStreamStateMachine.WatcherID, WatchResponse>()
   private let requireLeader: Bool
+
+  /// The most responses a watcher's consumer may have been handed and not yet taken before the watcher is
+  /// detached.
+  static let bufferLimit = 256
 
   /// Creates the watchers of a stream with or without `requireLeader`.
   init(requireLeader: Bool) {
@@ -45,10 +51,13 @@ struct WatchStreamWatchers: SharedStreamProtocol {
 
   mutating func apply(_ operation: Operation) -> [Command] {
     switch operation {
-    case .add(let key, let request, let consumer):
+    case .add(let key, let request, let consumer, let buffer):
       let (id, actions) = machine.addWatcher(request)
-      consumers.add(key, id: id, continuation: consumer)
+      consumers.add(key, id: id, continuation: consumer, buffer: buffer)
       return execute(actions)
+    case .drained(let key):
+      guard let id = consumers.id(of: key) else { return [] }
+      return execute(machine.watcherDrained(id))
     case .cancel(let key):
       guard let id = consumers.id(of: key) else { return [] }
       return execute(machine.cancelWatcher(id))
@@ -78,7 +87,7 @@ struct WatchStreamWatchers: SharedStreamProtocol {
   }
 
   static func reject(_ operation: Operation, with error: EtcdError) {
-    if case .add(_, _, let consumer) = operation { consumer.finish(throwing: error) }
+    if case .add(_, _, let consumer, _) = operation { consumer.finish(throwing: error) }
   }
 
   private mutating func execute(_ actions: [WatchStreamStateMachine.Action]) -> [Command] {
@@ -94,7 +103,10 @@ struct WatchStreamWatchers: SharedStreamProtocol {
       case .sendCancel(let serverWatchID):
         commands.append(.send(Etcdserverpb_WatchRequest(cancel: serverWatchID)))
       case .deliver(let id, let response):
-        consumers.deliver(response, to: id)
+        if !consumers.deliver(response, to: id) {
+          // The consumer does not keep up: detach its watcher rather than stall the shared stream.
+          commands += execute(machine.deliveryRefused(id, response))
+        }
       case .finish(let id, let error):
         consumers.finish(id, error: error)
       }
