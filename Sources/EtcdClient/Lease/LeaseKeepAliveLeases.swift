@@ -33,6 +33,8 @@ struct LeaseKeepAliveLeases: SharedStreamProtocol {
 
   var metadata: ClientMetadata { ClientMetadata() }
 
+  var needsTimer: Bool { machine.leaseCount > 0 }
+
   /// Until the next renewal or expiry, between 10 and 500 ms; nil when no lease is kept.
   var timerDelay: Duration? {
     guard machine.leaseCount > 0 else { return nil }

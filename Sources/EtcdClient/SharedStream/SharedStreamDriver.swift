@@ -177,7 +177,7 @@ actor SharedStreamDriver<P: SharedStreamProtocol> {
         send(request)
       }
     }
-    if !timerRunning, !isShutdown, content.timerDelay != nil {
+    if !timerRunning, !isShutdown, content.needsTimer {
       timerRunning = true
       start(.timer)
     }

@@ -26,6 +26,8 @@ protocol SharedStreamProtocol {
   var method: RPCMethod { get }
   /// Metadata sent when the stream opens.
   var metadata: ClientMetadata { get }
+  /// Whether the protocol needs its timer (checked after every change, so cheap).
+  var needsTimer: Bool { get }
   /// How long until the protocol's timer is due; nil when it needs no timer.
   var timerDelay: Duration? { get }
 

@@ -47,6 +47,8 @@ struct WatchStreamWatchers: SharedStreamProtocol {
     return metadata
   }
 
+  var needsTimer: Bool { false }
+
   var timerDelay: Duration? { nil }
 
   mutating func apply(_ operation: Operation) -> [Command] {
