@@ -30,10 +30,8 @@ public final class EtcdClient: Sendable {
   private let framer: GRPCMessageFramer
   /// The auth token, when the configuration names a user.
   let authTokenStore: AuthTokenStore?
-  /// The shared Watch streams' owners, made on first use: [false] plain, [true] with `requireLeader`.
-  private let watchHubs = Mutex<[Bool: WatchStreamHub]>([:])
-  /// The shared LeaseKeepAlive stream's owner, made on first use.
-  private let leaseHub = Mutex<LeaseKeepAliveHub?>(nil)
+  /// The shared streams' drivers, started on first use; none starts once the client is closed.
+  private let sharedStreams = Mutex(SharedStreams())
   /// The endpoint auto-sync task, when configured.
   private let autoSync = Mutex<Task<Void, Never>?>(nil)
   /// Fires when the client starts closing (`close()`, `deinit`, or a graceful shutdown of `run()`).
@@ -100,6 +98,8 @@ public final class EtcdClient: Sendable {
   /// holds the client. A watch still being iterated ends with `clientClosed`.
   deinit {
     guard markClosed() else { return }
+    for stream in sharedStreams.withLock({ $0.watch.values }) { stream.driver.requestShutdown() }
+    sharedStreams.withLock { $0.lease }?.driver.requestShutdown()
     for connection in endpoints.all { connection.closeWithoutWaiting() }
   }
 
@@ -109,8 +109,9 @@ public final class EtcdClient: Sendable {
   public func close() async {
     guard markClosed() else { return }
     await autoSync.withLock({ $0 })?.value
-    for hub in existingWatchHubs() { await hub.shutdown() }
-    if let hub = leaseHub.withLock({ $0 }) { await hub.shutdown() }
+    let streams = sharedStreams.withLock { $0 }
+    for stream in streams.watch.values { await stream.stop() }
+    await streams.lease?.stop()
     for connection in endpoints.all {
       await connection.close()
     }
@@ -345,7 +346,7 @@ public final class EtcdClient: Sendable {
           && !(error.isTLSHandshakeFailure && everyEndpointTried)
           && RetryPolicy.mayRetry(method, after: error, neverProcessed: error.requestNeverProcessed)
           && !closed.load(ordering: .relaxed)
-        let pause = RetryPolicy.backoff(attempt: attempt, jitter: Double.random(in: 0.9...1.1))
+        let pause = RetryPolicy.pause.delay(afterFailures: attempt, random: Double.random(in: 0...1))
         let inTime = deadline.map { NIODeadline.now() + TimeAmount(pause) < $0 } ?? true
         guard retry, inTime, (try? await Task.sleep(for: pause)) != nil else {
           finish(error.status, error, attempts: attempt, sent: framed.count, received: nil)
@@ -357,30 +358,43 @@ public final class EtcdClient: Sendable {
     }
   }
 
-  /// The watch hub for watchers with or without `requireLeader`; nil once the client is closed.
+  /// The shared streams' drivers and their tasks.
+  private struct SharedStreams: Sendable {
+    /// The Watch streams: [false] plain, [true] with `requireLeader`.
+    var watch: [Bool: RunningSharedStream<WatchStreamWatchers>] = [:]
+    /// The LeaseKeepAlive stream.
+    var lease: RunningSharedStream<LeaseKeepAliveLeases>?
+  }
+
+  /// The watch hub for watchers with or without `requireLeader`, started on first use; nil once the client is
+  /// closed. The closed flag is read under the lock `close()` takes after setting it, so no hub starts that
+  /// `close()` does not stop.
   func watchHub(requireLeader: Bool) -> WatchStreamHub? {
-    guard !closed.load(ordering: .relaxed) else { return nil }
-    return watchHubs.withLock { hubs in
-      if let hub = hubs[requireLeader] { return hub }
-      let hub = WatchStreamHub(client: self, requireLeader: requireLeader)
-      hubs[requireLeader] = hub
-      return hub
+    sharedStreams.withLock { streams in
+      guard !closed.load(ordering: .acquiring) else { return nil }
+      if let running = streams.watch[requireLeader] { return running.driver }
+      let driver = WatchStreamHub(
+        client: self, content: WatchStreamWatchers(requireLeader: requireLeader),
+        requireLeader: requireLeader)
+      streams.watch[requireLeader] = .start(driver)
+      return driver
     }
   }
 
-  /// The keep-alive hub; nil once the client is closed.
+  /// The keep-alive hub, started on first use; nil once the client is closed.
   func keepAliveHub() -> LeaseKeepAliveHub? {
-    guard !closed.load(ordering: .relaxed) else { return nil }
-    return leaseHub.withLock { hub in
-      if let hub { return hub }
-      let made = LeaseKeepAliveHub(client: self)
-      hub = made
-      return made
+    sharedStreams.withLock { streams in
+      guard !closed.load(ordering: .acquiring) else { return nil }
+      if let running = streams.lease { return running.driver }
+      let driver = LeaseKeepAliveHub(client: self, content: LeaseKeepAliveLeases())
+      streams.lease = .start(driver)
+      return driver
     }
   }
 
+  /// The watch hubs started so far.
   func existingWatchHubs() -> [WatchStreamHub] {
-    watchHubs.withLock { Array($0.values) }
+    sharedStreams.withLock { $0.watch.values.map(\.driver) }
   }
 
   /// Opens a bidirectional stream (Watch, LeaseKeepAlive) with no deadline.

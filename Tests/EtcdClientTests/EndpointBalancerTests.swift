@@ -13,7 +13,7 @@ struct EndpointBalancerTests {
   @Test func aFailedEndpointIsSkippedUntilItsBackoffEnds() {
     var balancer = EndpointBalancer(count: 3)
     balancer.failed(1, now: 0, jitter: 1.0)
-    #expect(balancer.health[1].retryAt == EndpointBalancer.initialBackoff)
+    #expect(balancer.health[1].retryAt == 100_000_000)
     let during = (0..<4).compactMap { _ in balancer.pick(now: 50_000_000) }
     #expect(!during.contains(1))
     // After the backoff it is tried again.
@@ -73,7 +73,8 @@ struct EndpointBalancerTests {
   }
 
   @Test func retryBackoffIsLinear() {
-    #expect(RetryPolicy.backoff(attempt: 1, jitter: 1.0) == .milliseconds(25))
-    #expect(RetryPolicy.backoff(attempt: 4, jitter: 1.0) == .milliseconds(100))
+    #expect(RetryPolicy.pause.delay(afterFailures: 1, random: 0.5) == .milliseconds(25))
+    #expect(RetryPolicy.pause.delay(afterFailures: 4, random: 0.5) == .milliseconds(100))
+    #expect(RetryPolicy.pause.delay(afterFailures: 4, random: 1) == .milliseconds(110))
   }
 }

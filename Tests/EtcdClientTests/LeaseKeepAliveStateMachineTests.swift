@@ -54,9 +54,22 @@ struct LeaseKeepAliveStateMachineTests {
     _ = machine.keep(1, now: 0)
     _ = machine.streamOpened(now: 0)
     _ = machine.responseReceived(response(1, ttl: 30), now: 0)
-    #expect(describe(machine.streamFailed()) == ["open"])
+    let broken = EtcdError(code: .connectionClosed, status: GRPCStatus(code: .unavailable))
+    #expect(describe(machine.streamFailed(broken, resumable: true)) == ["open"])
     #expect(machine.tick(now: 20 * second).isEmpty)  // nothing is sent while the stream is down
     #expect(describe(machine.streamOpened(now: 21 * second)) == ["send 1"])
+  }
+
+  @Test func aStreamFailureThatIsNotResumableEndsEveryConsumer() {
+    var machine = Machine()
+    let (a, _) = machine.keep(1, now: 0)
+    let (b, _) = machine.keep(2, now: 0)
+    _ = machine.streamOpened(now: 0)
+    let denied = EtcdError(code: .permissionDenied, status: GRPCStatus(code: .permissionDenied))
+    #expect(describe(machine.streamFailed(denied, resumable: false)) == ["finish \(a.raw) permission_denied", "finish \(b.raw) permission_denied"])
+    #expect(machine.leaseCount == 0)
+    let (_, reopened) = machine.keep(1, now: 5)
+    #expect(describe(reopened) == ["open"])
   }
 
   @Test func stoppingTheOnlyConsumerClosesTheStream() {

@@ -184,13 +184,63 @@ struct WatchStreamStateMachineTests {
       .init(header: header(2), watchID: 0, canceled: true, cancelReason: "etcdserver: permission denied"))
     #expect(describe(actions) == ["finish \(a.raw) permission_denied", "close"])
   }
+  /// Two watchers a and b, created on a stream, with server ids 0 and 1.
+  private static func twoActiveWatchers() -> (Machine, Machine.WatcherID, Machine.WatcherID) {
+    var machine = Machine()
+    let (a, _) = machine.addWatcher(request("a"))
+    let (b, _) = machine.addWatcher(request("b"))
+    _ = machine.streamOpened()
+    _ = machine.responseReceived(.init(header: header(10), watchID: 0, created: true))
+    _ = machine.responseReceived(.init(header: header(10), watchID: 1, created: true))
+    return (machine, a, b)
+  }
 
-  @Test(arguments: [(1, 50), (2, 100), (3, 200), (6, 1600), (7, 2000), (30, 2000)])
-  func backoffDoublesAndIsCapped(failures: Int, baseMilliseconds: Int) {
-    for _ in 0..<20 {
-      let delay = WatchStreamHub.backoff(failures: failures)
-      #expect(delay >= .milliseconds(Int(Double(baseMilliseconds) * 0.8) - 1))
-      #expect(delay <= .milliseconds(Int(Double(baseMilliseconds) * 1.2) + 1))
-    }
+  @Test func aWatcherWhoseBufferIsFullIsDetachedAndRecreatedFromTheRefusedRevision() {
+    var (machine, a, b) = Self.twoActiveWatchers()
+    let refused = machine.responseReceived(.init(header: header(12), watchID: 0, events: [event("a", 11), event("a", 12)]))
+    #expect(describe(refused) == ["deliver \(a.raw) a@11,a@12"])
+    // The consumer's buffer refused it: a is cancelled on the server.
+    #expect(describe(machine.deliveryRefused(a, WatchResponse(header: header(12), events: [event("a", 11), event("a", 12)]))) == ["cancel 0"])
+    // Its later events are not delivered; b goes on.
+    #expect(machine.responseReceived(.init(header: header(13), watchID: 0, events: [event("a", 13)])).isEmpty)
+    #expect(describe(machine.responseReceived(.init(header: header(14), watchID: 1, events: [event("b", 14)]))) == ["deliver \(b.raw) b@14"])
+    #expect(machine.responseReceived(.init(header: header(14), watchID: 0, canceled: true)).isEmpty)
+    // Drained: created again from the first revision it did not take.
+    #expect(describe(machine.watcherDrained(a)) == ["create \(a.raw) a@11"])
+    #expect(machine.responseReceived(.init(header: header(15), watchID: 2, created: true)).isEmpty)
+    #expect(describe(machine.responseReceived(.init(header: header(15), watchID: 2, events: [event("a", 11)]))) == ["deliver \(a.raw) a@11"])
+    #expect(machine.watcherCount == 2)
+  }
+
+  @Test func aDetachedWatcherStaysDetachedAcrossAStreamFailureUntilDrained() {
+    var (machine, a, b) = Self.twoActiveWatchers()
+    _ = machine.responseReceived(.init(header: header(11), watchID: 0, events: [event("a", 11)]))
+    _ = machine.deliveryRefused(a, WatchResponse(header: header(11), events: [event("a", 11)]))
+    let failure = EtcdError(code: .connectionClosed, status: GRPCStatus(code: .unavailable))
+    #expect(describe(machine.streamFailed(failure, resumable: true)) == ["open"])
+    #expect(describe(machine.streamOpened()) == ["create \(b.raw) b@11"])
+    #expect(machine.responseReceived(.init(header: header(20), watchID: 5, created: true)).isEmpty)
+    #expect(describe(machine.watcherDrained(a)) == ["create \(a.raw) a@11"])
+  }
+
+  @Test func aDrainedWatcherWaitsForTheCreationInFlight() {
+    var machine = Machine()
+    let (a, _) = machine.addWatcher(request("a"))
+    _ = machine.streamOpened()
+    _ = machine.responseReceived(.init(header: header(10), watchID: 0, created: true))
+    _ = machine.deliveryRefused(a, WatchResponse(header: header(10), events: []))
+    _ = machine.addWatcher(request("b"))
+    #expect(describe(machine.watcherDrained(a)).isEmpty)  // b's creation is in flight
+    #expect(describe(machine.responseReceived(.init(header: header(10), watchID: 1, created: true))) == ["create \(a.raw) a@11"])
+  }
+
+  @Test func refusalsOfUnknownOrInactiveWatchersAndDrainsOfAttachedOnesDoNothing() {
+    var (machine, a, _) = Self.twoActiveWatchers()
+    #expect(machine.watcherDrained(a).isEmpty)
+    #expect(machine.deliveryRefused(Machine.WatcherID(raw: 99), WatchResponse(header: header(1), events: [])).isEmpty)
+    _ = machine.deliveryRefused(a, WatchResponse(header: header(10), events: []))
+    #expect(machine.deliveryRefused(a, WatchResponse(header: header(10), events: [])).isEmpty)
+    // Cancelling a detached watcher sends nothing to the server.
+    #expect(describe(machine.cancelWatcher(a)) == ["finish \(a.raw) ok"])
   }
 }

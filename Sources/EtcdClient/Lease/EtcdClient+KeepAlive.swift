@@ -43,35 +43,13 @@ extension EtcdClient {
       consumer.finish(throwing: EtcdError.clientClosed())
       return LeaseKeepAliveSequence(responses: responses)
     }
-    let registration = KeepAliveRegistration()
+    let key = LeaseKeepAliveLeases.Key.unique()
     consumer.onTermination = { termination in
       guard case .cancelled = termination else { return }
-      Task { if let id = await registration.cancel() { await hub.stop(id) } }
+      hub.submit(.stop(key))
     }
-    Task {
-      try? await self.refreshToken(after: nil)
-      if let id = await hub.keep(leaseID.rawValue, consumer: consumer), await registration.set(id) {
-        await hub.stop(id)
-      }
-    }
+    // With auth, the hub fetches a token before it opens the stream.
+    hub.submit(.keep(key, leaseID: leaseID.rawValue, consumer))
     return LeaseKeepAliveSequence(responses: responses)
-  }
-}
-
-/// Pairs a consumer's id, known once the hub registered it, with a cancellation that may come first.
-actor KeepAliveRegistration {
-  private var id: LeaseKeepAliveStateMachine.ConsumerID?
-  private var cancelled = false
-
-  /// Records the id; returns true when the consumer was already cancelled.
-  func set(_ id: LeaseKeepAliveStateMachine.ConsumerID) -> Bool {
-    self.id = id
-    return cancelled
-  }
-
-  /// Records the cancellation; returns the id to stop when it is already known.
-  func cancel() -> LeaseKeepAliveStateMachine.ConsumerID? {
-    cancelled = true
-    return id
   }
 }

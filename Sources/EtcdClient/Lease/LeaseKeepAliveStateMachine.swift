@@ -138,9 +138,16 @@ struct LeaseKeepAliveStateMachine: Sendable {
     return actions + closeIfIdle()
   }
 
-  /// The stream broke. Leases stay kept (their deadlines still run) and are renewed once it reopens.
-  mutating func streamFailed() -> [Action] {
+  /// The stream broke. With `resumable`, leases stay kept (their deadlines still run) and are renewed once it
+  /// reopens; otherwise every consumer ends with `error`.
+  mutating func streamFailed(_ error: EtcdError, resumable: Bool) -> [Action] {
     streamState = .closed
+    guard resumable else {
+      let consumers = leaseOfConsumer.keys.sorted()
+      leaseOfConsumer.removeAll()
+      leases.removeAll()
+      return consumers.map { .finish($0, error) }
+    }
     guard !leases.isEmpty else { return [] }
     streamState = .opening
     return [.openStream]

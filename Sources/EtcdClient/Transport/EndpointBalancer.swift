@@ -1,3 +1,5 @@
+import GRPCProtocol
+
 /// Chooses the endpoint of each call: round robin over the healthy ones, as clientv3 does. A pure value with
 /// time passed in.
 ///
@@ -17,10 +19,9 @@ struct EndpointBalancer: Sendable {
   private(set) var health: [Health]
   private var cursor = 0
 
-  /// The first backoff.
-  static let initialBackoff: Int64 = 100_000_000
-  /// The longest backoff.
-  static let maximumBackoff: Int64 = 5_000_000_000
+  /// How long a failed endpoint is out: 100 ms doubled per consecutive failure, up to 5 s, ±20%.
+  static let backoff = Backoff(
+    initial: .milliseconds(100), maximum: .seconds(5), growth: .exponential(multiplier: 2), jitter: 0.2)
 
   /// Creates a balancer over `count` endpoints, all healthy.
   init(count: Int) {
@@ -64,9 +65,8 @@ struct EndpointBalancer: Sendable {
   mutating func failed(_ index: Int, now: Int64, jitter: Double) {
     guard index < health.count else { return }
     let failures = health[index].failures + 1
-    let exponent = min(failures - 1, 20)
-    let base = min(Self.maximumBackoff, Self.initialBackoff << exponent)
-    health[index] = Health(failures: failures, retryAt: now + Int64(Double(base) * jitter))
+    let delay = Self.backoff.delay(afterFailures: failures, jitterFactor: jitter)
+    health[index] = Health(failures: failures, retryAt: now + Backoff.nanoseconds(delay))
   }
 
   /// Replaces the endpoint set (after an auto-sync), keeping the health of endpoints that remain.
@@ -89,10 +89,9 @@ enum RetryPolicy {
   }
 
   /// The pause before retry `attempt` (1-based): 25 ms per attempt with ±10% jitter, as clientv3's
-  /// `backoffLinearWithJitter(25ms, 0.1)`.
-  static func backoff(attempt: Int, jitter: Double) -> Duration {
-    .nanoseconds(Int64(Double(25_000_000 * attempt) * jitter))
-  }
+  /// `backoffLinearWithJitter(25ms, 0.1)` (capped at the pause of the last of `maximumAttempts`).
+  static let pause = Backoff(
+    initial: .milliseconds(25), maximum: .milliseconds(25 * maximumAttempts), growth: .linear, jitter: 0.1)
 
   /// The most attempts of one call (clientv3's default is 100 for unary calls; the deadline usually ends
   /// them first).

@@ -6,25 +6,38 @@
 /// revisions do not continue this one's). A broken stream or connection does not end it: the watcher is created
 /// again from the first revision it has not delivered. Leaving the loop, or cancelling the iterating Task,
 /// cancels the watcher on the server and nothing else.
+///
+/// A watcher holds a bounded number of responses its consumer has not taken yet. A consumer that falls that
+/// far behind does not hold up the other watchers of the client: its watcher is cancelled on the server and,
+/// once the consumer has taken what it holds, created again from the next revision, so the consumer still
+/// sees each revision once, in order (or `.compacted`, when that revision was compacted meanwhile).
 public struct WatchSequence: AsyncSequence, Sendable {
   /// The element type.
   public typealias Element = WatchResponse
 
   let responses: AsyncThrowingStream<WatchResponse, any Error>
+  /// The watcher's bounded buffer; nil when the watcher never started.
+  let buffer: SharedStreamConsumerBuffer?
+  /// Asks for the watcher to be created again once a detached watcher's buffer is drained.
+  let drained: @Sendable () -> Void
 
   /// Creates an iterator.
   public func makeAsyncIterator() -> Iterator {
-    Iterator(base: responses.makeAsyncIterator())
+    Iterator(base: responses.makeAsyncIterator(), buffer: buffer, drained: drained)
   }
 
   /// Iterates a watcher's responses.
   public struct Iterator: AsyncIteratorProtocol {
     var base: AsyncThrowingStream<WatchResponse, any Error>.AsyncIterator
+    let buffer: SharedStreamConsumerBuffer?
+    let drained: @Sendable () -> Void
 
     /// The next response; nil after the watcher ended normally.
     /// - Throws: `EtcdError`.
     public mutating func next() async throws -> WatchResponse? {
-      try await base.next()
+      let response = try await base.next()
+      if response != nil, let buffer, buffer.taken() { drained() }
+      return response
     }
   }
 }
@@ -57,46 +70,23 @@ extension EtcdClient {
     let (responses, consumer) = AsyncThrowingStream<WatchResponse, any Error>.makeStream()
     guard let hub = watchHub(requireLeader: options.requireLeader) else {
       consumer.finish(throwing: EtcdError.clientClosed())
-      return WatchSequence(responses: responses)
+      return WatchSequence(responses: responses, buffer: nil, drained: {})
     }
-    let registered = WatcherRegistration()
+    let watcher = WatchStreamWatchers.Key.unique()
     consumer.onTermination = { termination in
       guard case .cancelled = termination else { return }
-      Task {
-        if let id = await registered.cancel() { await hub.cancel(id) }
-      }
+      hub.submit(.cancel(watcher))
     }
-    Task {
-      // With auth, the stream needs a token first; a failure here shows up as the stream's own error.
-      try? await self.refreshToken(after: nil)
-      let id = await hub.add(request, consumer: consumer)
-      if let id, await registered.set(id) { await hub.cancel(id) }
-    }
-    return WatchSequence(responses: responses)
+    let buffer = SharedStreamConsumerBuffer(limit: WatchStreamWatchers.bufferLimit)
+    // With auth, the hub fetches a token before it opens the stream.
+    hub.submit(.add(watcher, request, consumer, buffer))
+    return WatchSequence(responses: responses, buffer: buffer, drained: { hub.submit(.drained(watcher)) })
   }
 
   /// Asks the server to send a progress notification to every watcher (etcd's `RequestProgress`): an empty
   /// response whose header revision every watcher has caught up with.
   public func requestWatchProgress() async throws(EtcdError) {
-    for hub in existingWatchHubs() { try await hub.requestProgress() }
-  }
-}
-
-/// Pairs a watcher's id, known once the hub registered it, with a cancellation that may come first.
-actor WatcherRegistration {
-  private var id: WatchStreamStateMachine.WatcherID?
-  private var cancelled = false
-
-  /// Records the id; returns true when the consumer was already cancelled (the caller cancels the watcher).
-  func set(_ id: WatchStreamStateMachine.WatcherID) -> Bool {
-    self.id = id
-    return cancelled
-  }
-
-  /// Records the cancellation; returns the id to cancel when it is already known.
-  func cancel() -> WatchStreamStateMachine.WatcherID? {
-    cancelled = true
-    return id
+    for hub in existingWatchHubs() { hub.submit(.requestProgress) }
   }
 }
 

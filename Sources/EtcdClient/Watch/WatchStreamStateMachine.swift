@@ -4,6 +4,9 @@
 /// the machine keeps one creation in flight at a time (as clientv3 does) and routes everything else by the
 /// server's watch id. It remembers, per watcher, the next revision it has not yet delivered: when the stream
 /// breaks, every live watcher is created again from there, so a consumer sees each revision once, in order.
+/// A watcher whose consumer does not keep up (its buffer refuses a response) is detached the same way: it is
+/// cancelled on the server and created again from its next revision once its consumer has drained its
+/// buffer, so it never stalls the stream the other watchers share.
 ///
 /// No I/O, no clocks, no NIO or protobuf types: inputs in, actions out.
 struct WatchStreamStateMachine: Sendable {
@@ -60,6 +63,8 @@ struct WatchStreamStateMachine: Sendable {
     case creating
     /// Created, with this server id.
     case active(Int64)
+    /// Cancelled on the server because its consumer's buffer was full; created again once it is drained.
+    case detached
   }
 
   private struct Watcher: Sendable {
@@ -111,7 +116,7 @@ struct WatchStreamStateMachine: Sendable {
     guard let watcher = watchers.removeValue(forKey: id) else { return [] }
     var actions: [Action] = [.finish(id, nil)]
     switch watcher.state {
-    case .queued:
+    case .queued, .detached:
       break
     case .creating:
       // Its `created` response is still to come; the server id it names gets cancelled then.
@@ -204,12 +209,34 @@ struct WatchStreamStateMachine: Sendable {
       return ids.map { .finish($0, error) }
     }
     for id in watchers.keys {
-      watchers[id]?.state = .queued
+      if watchers[id]?.state != .detached { watchers[id]?.state = .queued }
       watchers[id]?.fragments = []
     }
     if watchers.isEmpty { return [] }
     streamState = .opening
     return [.openStream]
+  }
+
+  /// A watcher's consumer could not take `response` (its buffer is full): the watcher is cancelled on the
+  /// server and remembers the first revision of `response` as the next one to deliver.
+  mutating func deliveryRefused(_ id: WatcherID, _ response: WatchResponse) -> [Action] {
+    guard var watcher = watchers[id], case .active(let serverID) = watcher.state else { return [] }
+    if let first = response.events.first {
+      watcher.request.startRevision = first.kv.modRevision
+    }
+    watcher.state = .detached
+    watcher.fragments = []
+    watchers[id] = watcher
+    serverIDs[serverID] = nil
+    cancelling.insert(serverID)
+    return streamState == .open ? [.sendCancel(serverWatchID: serverID)] : []
+  }
+
+  /// A detached watcher's consumer drained its buffer: the watcher is created again from its next revision.
+  mutating func watcherDrained(_ id: WatcherID) -> [Action] {
+    guard watchers[id]?.state == .detached else { return [] }
+    watchers[id]?.state = .queued
+    return sendNextCreate()
   }
 
   /// The client is closing: every watcher ends with `error`.
