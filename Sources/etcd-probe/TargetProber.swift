@@ -358,7 +358,7 @@ actor TargetProber {
   /// Grants the probe's lease (keys expire with it even if the probe dies) and keeps it alive.
   private func ensureLease() async {
     guard leaseID == nil, !isShutDown else { return }
-    let ttl = max(Int64(10), Int64((timeout.components.seconds + 1) * 10))
+    let ttl = max(Duration.seconds(10), .seconds((timeout.components.seconds + 1) * 10))
     guard let lease = try? await client.grantLease(ttl: ttl, timeout: timeout) else { return }
     guard !isShutDown else {
       // Shut down while the grant was in flight: this lease is nobody's, so it goes now.

@@ -6,7 +6,7 @@ private typealias Machine = LeaseKeepAliveStateMachine
 private let second: Int64 = 1_000_000_000
 
 private func response(_ id: Int64, ttl: Int64) -> LeaseKeepAliveResponse {
-  LeaseKeepAliveResponse(header: ResponseHeader(clusterID: 1, memberID: 1, revision: 1, raftTerm: 1), id: LeaseID(id), ttl: ttl)
+  LeaseKeepAliveResponse(header: ResponseHeader(clusterID: 1, memberID: 1, revision: 1, raftTerm: 1), id: LeaseID(id), ttl: .seconds(ttl))
 }
 
 private func describe(_ actions: [Machine.Action]) -> [String] {
@@ -15,7 +15,7 @@ private func describe(_ actions: [Machine.Action]) -> [String] {
     case .openStream: "open"
     case .closeStream: "close"
     case .send(let id): "send \(id)"
-    case .deliver(let consumer, let response): "deliver \(consumer.raw) ttl \(response.ttl)"
+    case .deliver(let consumer, let response): "deliver \(consumer.raw) ttl \(response.ttl.components.seconds)"
     case .finish(let consumer, let error): "finish \(consumer.raw) \(error.map { $0.code.name } ?? "ok")"
     }
   }

@@ -98,21 +98,21 @@ struct ConcurrencyTests {
     try await withEtcd { etcd in
       let client = try EtcdClient(endpoints: etcd.endpoints)
       defer { Task { await client.close() } }
-      let session = try await EtcdSession(client: client, ttl: 2)
-      #expect(session.ttl == 2)
+      let session = try await EtcdSession(client: client, ttl: .seconds(2))
+      #expect(session.ttl == .seconds(2))
       #expect(session.endReason == nil)
       try await client.put("session/key", "v", options: .init(lease: session.leaseID))
       #expect(try await client.leases().contains(session.leaseID))
 
       // Two TTLs later the lease and its key are still there: the session renews it.
       try await Task.sleep(for: .seconds(4))
-      #expect(try await client.leaseTimeToLive(session.leaseID).ttl > 0)
+      #expect(try await client.leaseTimeToLive(session.leaseID).ttl != nil)
       #expect(try await client.get("session/key").count == 1)
       #expect(session.endReason == nil)
 
       try await session.close()
       #expect(try await client.get("session/key").count == 0)
-      #expect(try await client.leaseTimeToLive(session.leaseID).ttl == -1)
+      #expect(try await client.leaseTimeToLive(session.leaseID).ttl == nil)
       let reason = try await within(.seconds(5), "wait() after close") { try await session.wait() }
       guard case .closed = reason else {
         Issue.record("expected .closed, got \(reason)")
@@ -127,7 +127,7 @@ struct ConcurrencyTests {
     try await withEtcd { etcd in
       let client = try EtcdClient(endpoints: etcd.endpoints)
       defer { Task { await client.close() } }
-      let session = try await EtcdSession(client: client, ttl: 5)
+      let session = try await EtcdSession(client: client, ttl: .seconds(5))
       let waiter = Task { try await session.wait() }
       try await client.revokeLease(session.leaseID)
       let reason = try await within(.seconds(10), "the session's end") { try await waiter.value }
@@ -142,7 +142,7 @@ struct ConcurrencyTests {
       }
 
       // A cancelled wait on a live session ends with .cancelled.
-      let live = try await EtcdSession(client: client, ttl: 5)
+      let live = try await EtcdSession(client: client, ttl: .seconds(5))
       let cancelled = Task { try await live.wait() }
       cancelled.cancel()
       await expectEtcdError(.cancelled) { _ = try await cancelled.value }
@@ -162,7 +162,7 @@ struct ConcurrencyTests {
             group.addTask {
               // Each contender has its own client and session, as separate processes would.
               let client = try EtcdClient(endpoints: etcd.endpoints)
-              let session = try await EtcdSession(client: client, ttl: 10)
+              let session = try await EtcdSession(client: client, ttl: .seconds(10))
               let mutex = EtcdMutex(session: session, prefix: "locks/counter")
               #expect(mutex.keyString == "locks/counter/" + String(session.leaseID.rawValue, radix: 16))
               for _ in 0..<5 {
@@ -204,8 +204,8 @@ struct ConcurrencyTests {
     try await withEtcd { etcd in
       let client = try EtcdClient(endpoints: etcd.endpoints)
       defer { Task { await client.close() } }
-      let holderSession = try await EtcdSession(client: client, ttl: 10)
-      let waiterSession = try await EtcdSession(client: client, ttl: 10)
+      let holderSession = try await EtcdSession(client: client, ttl: .seconds(10))
+      let waiterSession = try await EtcdSession(client: client, ttl: .seconds(10))
       let holder = EtcdMutex(session: holderSession, prefix: "locks/cancel")
       let waiter = EtcdMutex(session: waiterSession, prefix: "locks/cancel")
       try await holder.lock()
@@ -267,7 +267,7 @@ struct ConcurrencyTests {
     try await withEtcd { etcd in
       let client = try EtcdClient(endpoints: etcd.endpoints)
       defer { Task { await client.close() } }
-      let holderSession = try await EtcdSession(client: client, ttl: 30)
+      let holderSession = try await EtcdSession(client: client, ttl: .seconds(30))
       let holder = EtcdMutex(session: holderSession, prefix: "locks/handover")
       let next = EtcdMutex(session: try await EtcdSession(client: client), prefix: "locks/handover")
       let last = EtcdMutex(session: try await EtcdSession(client: client), prefix: "locks/handover")

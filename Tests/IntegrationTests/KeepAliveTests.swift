@@ -8,8 +8,8 @@ struct KeepAliveTests {
     try await withEtcd { etcd in
       let client = try EtcdClient(endpoints: etcd.endpoints)
       defer { Task { await client.close() } }
-      let kept = try await client.grantLease(ttl: 2)
-      let other = try await client.grantLease(ttl: 2)
+      let kept = try await client.grantLease(ttl: .seconds(2))
+      let other = try await client.grantLease(ttl: .seconds(2))
       try await client.put("kept", "v", options: .init(lease: kept.id))
       // A second lease kept on the same stream at the same time.
       var secondIterator = client.keepAlive(other.id).makeAsyncIterator()
@@ -19,7 +19,7 @@ struct KeepAliveTests {
         do {
           for try await response in client.keepAlive(kept.id) {
             #expect(response.id == kept.id)
-            #expect(response.ttl == 2)
+            #expect(response.ttl == .seconds(2))
             count += 1
           }
           return (count, nil as EtcdError?)
@@ -30,7 +30,7 @@ struct KeepAliveTests {
       // Two TTLs later the kept lease and its key are still there.
       try await Task.sleep(for: .seconds(4))
       #expect(try await client.get("kept").count == 1)
-      #expect(try await client.leaseTimeToLive(kept.id).ttl > 0)
+      #expect(try await client.leaseTimeToLive(kept.id).ttl != nil)
       #expect(try await secondIterator.next()?.id == other.id)
 
       try await client.revokeLease(kept.id)
@@ -48,7 +48,7 @@ struct KeepAliveTests {
     try await withEtcd { etcd in
       let client = try EtcdClient(endpoints: etcd.endpoints)
       defer { Task { await client.close() } }
-      let lease = try await client.grantLease(ttl: 2)
+      let lease = try await client.grantLease(ttl: .seconds(2))
       try await client.put("short", "v", options: .init(lease: lease.id))
       for try await _ in client.keepAlive(lease.id) { break }
       // No renewals now: etcd expires the lease (bounded wait).

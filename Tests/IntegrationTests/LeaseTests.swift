@@ -14,15 +14,15 @@ struct LeaseTests {
       let client = try EtcdClient(endpoints: etcd.endpoints)
       defer { Task { await client.close() } }
 
-      let lease = try await client.grantLease(ttl: 60)
+      let lease = try await client.grantLease(ttl: .seconds(60))
       #expect(lease.id.rawValue != 0)
-      #expect(lease.ttl == 60)
+      #expect(lease.ttl == .seconds(60))
       #expect(lease.header.revision >= 1)
 
-      let chosen = try await client.grantLease(ttl: 30, id: LeaseID(0x1234))
+      let chosen = try await client.grantLease(ttl: .seconds(30), id: LeaseID(0x1234))
       #expect(chosen.id == LeaseID(0x1234))
       await expectEtcdError(.leaseExist, grpcCode: .failedPrecondition) {
-        _ = try await client.grantLease(ttl: 30, id: LeaseID(0x1234))
+        _ = try await client.grantLease(ttl: .seconds(30), id: LeaseID(0x1234))
       }
 
       try await client.put("leased/a", "1", options: .init(lease: lease.id))
@@ -31,13 +31,13 @@ struct LeaseTests {
 
       let withKeys = try await client.leaseTimeToLive(lease.id, keys: true)
       #expect(withKeys.id == lease.id)
-      #expect((1...60).contains(withKeys.ttl))
-      #expect(withKeys.grantedTTL == 60)
+      #expect((Duration.seconds(1)...Duration.seconds(60)).contains(try #require(withKeys.ttl)))
+      #expect(withKeys.grantedTTL == .seconds(60))
       let keys = withKeys.keys.map { String(decoding: $0, as: UTF8.self) }
       #expect(keys.sorted() == ["leased/a", "leased/b"])
       let withoutKeys = try await client.leaseTimeToLive(lease.id)
       #expect(withoutKeys.keys.isEmpty)
-      #expect(withoutKeys.grantedTTL == 60)
+      #expect(withoutKeys.grantedTTL == .seconds(60))
 
       let leases = try await client.leases()
       #expect(Set(leases) == [lease.id, chosen.id])
@@ -48,10 +48,10 @@ struct LeaseTests {
       #expect(try await client.get("unleased").count == 1)
       #expect(try await client.leases() == [chosen.id])
 
-      // A lease that is gone is no error for TimeToLive: its TTL is -1.
+      // A lease that is gone is no error for TimeToLive: it has no TTL.
       let gone = try await client.leaseTimeToLive(lease.id, keys: true)
-      #expect(gone.ttl == -1)
-      #expect(gone.grantedTTL == 0)
+      #expect(gone.ttl == nil)
+      #expect(gone.grantedTTL == .seconds(0))
       #expect(gone.keys.isEmpty)
 
       await expectEtcdError(.leaseNotFound, grpcCode: .notFound) {
@@ -68,8 +68,8 @@ struct LeaseTests {
     try await withEtcd { etcd in
       let client = try EtcdClient(endpoints: etcd.endpoints)
       defer { Task { await client.close() } }
-      let lease = try await client.grantLease(ttl: 2)
-      #expect(lease.ttl == 2)
+      let lease = try await client.grantLease(ttl: .seconds(2))
+      #expect(lease.ttl == .seconds(2))
       try await client.put("ephemeral", "here", options: .init(lease: lease.id))
       #expect(try await client.get("ephemeral").count == 1)
 
@@ -84,7 +84,7 @@ struct LeaseTests {
       }
       #expect(gone, "the key outlived its 2-second lease by more than 8 seconds")
       #expect(ContinuousClock.now - start >= .seconds(1))
-      #expect(try await client.leaseTimeToLive(lease.id).ttl == -1)
+      #expect(try await client.leaseTimeToLive(lease.id).ttl == nil)
       #expect(try await client.leases().isEmpty)
     }
   }
@@ -93,22 +93,24 @@ struct LeaseTests {
     try await withEtcd { etcd in
       let client = try EtcdClient(endpoints: etcd.endpoints)
       defer { Task { await client.close() } }
-      let lease = try await client.grantLease(ttl: 10)
+      let lease = try await client.grantLease(ttl: .seconds(10))
       try await Task.sleep(for: .milliseconds(2100))
       let before = try await client.leaseTimeToLive(lease.id)
-      #expect(before.ttl <= 8)
+      let beforeTTL = try #require(before.ttl)
+      #expect(beforeTTL <= .seconds(8))
 
       let kept = try await client.keepAliveOnce(lease.id)
       #expect(kept.id == lease.id)
-      #expect(kept.ttl == 10)
+      #expect(kept.ttl == .seconds(10))
       #expect(kept.header.memberID != 0)
       let after = try await client.leaseTimeToLive(lease.id)
-      #expect(after.ttl > before.ttl)
-      #expect(after.ttl >= 9)
+      let afterTTL = try #require(after.ttl)
+      #expect(afterTTL > beforeTTL)
+      #expect(afterTTL >= .seconds(9))
 
       // The stream of each call is its own: several in a row work.
       for _ in 0..<3 {
-        #expect(try await client.keepAliveOnce(lease.id, timeout: .seconds(2)).ttl == 10)
+        #expect(try await client.keepAliveOnce(lease.id, timeout: .seconds(2)).ttl == .seconds(10))
       }
 
       try await client.revokeLease(lease.id)
@@ -126,7 +128,7 @@ struct LeaseTests {
     try await withEtcd { etcd in
       let client = try EtcdClient(endpoints: etcd.endpoints)
       defer { Task { await client.close() } }
-      let lease = try await client.grantLease(ttl: 60)
+      let lease = try await client.grantLease(ttl: .seconds(60))
       // Stop the server's process: the connection stays up, nothing answers.
       etcd.members[0].signal(SIGSTOP)
       let start = ContinuousClock.now
@@ -135,7 +137,7 @@ struct LeaseTests {
       }
       #expect(ContinuousClock.now - start < .seconds(3))
       etcd.members[0].signal(SIGCONT)
-      #expect(try await client.keepAliveOnce(lease.id, timeout: .seconds(5)).ttl == 60)
+      #expect(try await client.keepAliveOnce(lease.id, timeout: .seconds(5)).ttl == .seconds(60))
     }
   }
 }

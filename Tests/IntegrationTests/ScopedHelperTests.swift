@@ -14,8 +14,8 @@ struct ScopedHelperTests {
     try await withEtcd { etcd in
       let client = try EtcdClient(endpoints: etcd.endpoints)
       defer { Task { await client.close() } }
-      try await withEtcdSession(client: client, ttl: 30) { first in
-        try await withEtcdSession(client: client, ttl: 30) { second in
+      try await withEtcdSession(client: client, ttl: .seconds(30)) { first in
+        try await withEtcdSession(client: client, ttl: .seconds(30)) { second in
           let mutexA = EtcdMutex(session: first, prefix: "scoped/lock")
           let mutexB = EtcdMutex(session: second, prefix: "scoped/lock")
 
@@ -44,7 +44,7 @@ struct ScopedHelperTests {
     try await withEtcd { etcd in
       let client = try EtcdClient(endpoints: etcd.endpoints)
       defer { Task { await client.close() } }
-      try await withEtcdSession(client: client, ttl: 30) { session in
+      try await withEtcdSession(client: client, ttl: .seconds(30)) { session in
         let mutex = EtcdMutex(session: session, prefix: "scoped/cancel")
         let entered = Mutex(false)
         let task = Task {
@@ -67,7 +67,7 @@ struct ScopedHelperTests {
       let client = try EtcdClient(endpoints: etcd.endpoints)
       defer { Task { await client.close() } }
       // A TTL far shorter than the body: only the renewals keep the key.
-      let leaseID = try await client.withLease(ttl: 2) { lease in
+      let leaseID = try await client.withLease(ttl: .seconds(2)) { lease in
         try await client.put("scoped/lease", "x", options: .init(lease: lease.id))
         try await Task.sleep(for: .seconds(4))
         #expect(try await client.get("scoped/lease").count == 1)
@@ -78,7 +78,7 @@ struct ScopedHelperTests {
 
       let thrown = Mutex<LeaseID?>(nil)
       await #expect(throws: BodyFailed.self) {
-        try await client.withLease(ttl: 30) { lease in
+        try await client.withLease(ttl: .seconds(30)) { lease in
           thrown.withLock { $0 = lease.id }
           throw BodyFailed()
         }
@@ -97,7 +97,7 @@ struct ScopedHelperTests {
       let bodyCancelled = Mutex(false)
       let started = ContinuousClock.now
       let error = await expectEtcdError(.leaseNotFound) {
-        _ = try await client.withLease(ttl: 3) { lease in
+        _ = try await client.withLease(ttl: .seconds(3)) { lease in
           // Someone else revokes the lease while the body works.
           _ = try await revoker.revokeLease(lease.id)
           do {

@@ -8,7 +8,7 @@ import Synchronization
 /// only the key just ahead of it. Leadership is lost with the session (its key is deleted with the lease).
 ///
 /// ```swift
-/// let session = try await EtcdSession(client: client, ttl: 10)
+/// let session = try await EtcdSession(client: client, ttl: .seconds(10))
 /// let election = EtcdElection(session: session, prefix: "elections/scheduler")
 /// try await election.campaign(value: "node-1")     // returns once elected
 /// try await election.proclaim("node-1, epoch 2")   // update the value observers see

@@ -9,7 +9,7 @@ import Synchronization
 /// `isOwnerCompare`.
 ///
 /// ```swift
-/// let session = try await EtcdSession(client: client, ttl: 10)
+/// let session = try await EtcdSession(client: client, ttl: .seconds(10))
 /// let mutex = EtcdMutex(session: session, prefix: "locks/orders")
 /// try await mutex.lock()
 /// let txn = Txn(if: [mutex.isOwnerCompare], then: [.put("orders/next", "42")])

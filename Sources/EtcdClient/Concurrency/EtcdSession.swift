@@ -7,7 +7,7 @@ import Synchronization
 /// over the client's shared keep-alive stream. Keys put with `leaseID` live as long as the session does.
 ///
 /// ```swift
-/// try await withEtcdSession(client: client, ttl: 10) { session in   // closed (lease revoked) afterwards
+/// try await withEtcdSession(client: client, ttl: .seconds(10)) { session in   // closed (lease revoked) afterwards
 ///   let mutex = EtcdMutex(session: session, prefix: "locks/orders")
 ///   try await mutex.withLock { try await fillOrders() }
 /// }
@@ -38,15 +38,15 @@ public final class EtcdSession: Sendable {
     }
   }
 
-  /// The TTL, in seconds, of the sessions' leases unless told otherwise (Go's `defaultSessionTTL`).
-  public static let defaultTTL: Int64 = 60
+  /// The TTL of the sessions' leases unless told otherwise (Go's `defaultSessionTTL`).
+  public static let defaultTTL: Duration = .seconds(60)
 
   /// The client the session talks through.
   public let client: EtcdClient
   /// The session's lease: put keys with it (`PutOptions(lease: session.leaseID)`) to tie them to the session.
   public let leaseID: LeaseID
-  /// The lease's TTL in seconds, as the server granted it (or as asked, for a taken-over lease).
-  public let ttl: Int64
+  /// The lease's TTL, as the server granted it (or as asked, for a taken-over lease).
+  public let ttl: Duration
 
   private let lifecycle: Lifecycle
   private let keepAliveTask: Mutex<Task<Void, Never>?>
@@ -55,16 +55,16 @@ public final class EtcdSession: Sendable {
   ///
   /// ```swift
   /// let session = try await EtcdSession(client: client)            // 60 s lease
-  /// let short = try await EtcdSession(client: client, ttl: 5)      // lost 5 s after the last renewal
+  /// let short = try await EtcdSession(client: client, ttl: .seconds(5))  // lost 5 s after the last renewal
   /// let resumed = try await EtcdSession(client: client, leaseID: id) // an existing lease, not granted anew
   /// ```
   /// - Parameters:
   ///   - client: The client.
-  ///   - ttl: The lease's time to live in seconds (the server raises a TTL below its minimum). Also bounds
+  ///   - ttl: The lease's time to live, in whole seconds (the server raises a TTL below its minimum). Also bounds
   ///     `close()`'s revoke: after a TTL the lease is gone anyway.
   ///   - leaseID: An existing lease to keep alive instead of granting one (Go's `WithLease`); nil to grant.
   /// - Throws: `EtcdError` from the grant.
-  public init(client: EtcdClient, ttl: Int64 = EtcdSession.defaultTTL, leaseID: LeaseID? = nil)
+  public init(client: EtcdClient, ttl: Duration = EtcdSession.defaultTTL, leaseID: LeaseID? = nil)
     async throws(EtcdError)
   {
     self.client = client
@@ -155,7 +155,7 @@ public final class EtcdSession: Sendable {
   public func close(timeout: Duration? = nil) async throws(EtcdError) {
     await orphan()
     do {
-      try await client.revokeLease(leaseID, timeout: timeout ?? .seconds(max(ttl, 1)))
+      try await client.revokeLease(leaseID, timeout: timeout ?? max(ttl, .seconds(1)))
     } catch  where error.code == .leaseNotFound {
       return
     }
@@ -226,7 +226,7 @@ private final class Lifecycle: Sendable {
 /// returns or throws.
 ///
 /// ```swift
-/// try await withEtcdSession(client: client, ttl: 10) { session in
+/// try await withEtcdSession(client: client, ttl: .seconds(10)) { session in
 ///   let mutex = EtcdMutex(session: session, prefix: "locks/report")
 ///   try await mutex.lock()
 ///   try await writeReport()
@@ -235,13 +235,13 @@ private final class Lifecycle: Sendable {
 /// ```
 /// - Parameters:
 ///   - client: The client.
-///   - ttl: The lease's time to live in seconds.
+///   - ttl: The lease's time to live, in whole seconds.
 ///   - body: The work to do with the session.
 /// - Returns: What `body` returns.
 /// - Throws: What `body` throws, or `EtcdError` from opening the session.
 public func withEtcdSession<Result: Sendable>(
   client: EtcdClient,
-  ttl: Int64 = EtcdSession.defaultTTL,
+  ttl: Duration = EtcdSession.defaultTTL,
   _ body: (EtcdSession) async throws -> Result
 ) async throws -> Result {
   let session = try await EtcdSession(client: client, ttl: ttl)

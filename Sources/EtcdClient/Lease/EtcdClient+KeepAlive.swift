@@ -20,8 +20,12 @@ public struct LeaseKeepAliveSequence: AsyncSequence, Sendable {
 
     /// The next response.
     /// - Throws: `EtcdError`.
-    public mutating func next() async throws -> LeaseKeepAliveResponse? {
-      try await base.next()
+    public mutating func next() async throws(EtcdError) -> LeaseKeepAliveResponse? {
+      do {
+        return try await base.next()
+      } catch {
+        throw EtcdError.wrapping(error)
+      }
     }
   }
 }
@@ -31,10 +35,10 @@ extension EtcdClient {
   /// TTL after each renewal, over one LeaseKeepAlive stream shared by every lease of the client.
   ///
   /// ```swift
-  /// let lease = try await client.grantLease(ttl: 10)
+  /// let lease = try await client.grantLease(ttl: .seconds(10))
   /// try await client.put("service/instance-1", "10.0.0.1:8080", options: .init(lease: lease.id))
   /// for try await renewal in client.keepAlive(lease.id) {
-  ///   print("lease \(renewal.id) renewed for \(renewal.ttl) s")
+  ///   print("lease \(renewal.id) renewed for \(renewal.ttl)")
   /// }
   /// ```
   public func keepAlive(_ leaseID: LeaseID) -> LeaseKeepAliveSequence {

@@ -4,21 +4,21 @@ extension EtcdClient {
   /// Grants a lease: keys put with it are deleted when it expires or is revoked.
   ///
   /// ```swift
-  /// let lease = try await client.grantLease(ttl: 10)
+  /// let lease = try await client.grantLease(ttl: .seconds(10))
   /// try await client.put("service/a", "127.0.0.1:8080", options: .init(lease: lease.id))
   /// ```
   /// - Parameters:
-  ///   - ttl: The time to live in seconds. The server raises a TTL below its minimum (about 1.5
-  ///     times the election timeout) to that minimum.
-  ///   - id: The lease's id; 0 lets the server choose one.
+  ///   - ttl: The time to live, in whole seconds (a fraction rounds up). The server raises a TTL below its
+  ///     minimum (about 1.5 times the election timeout) to that minimum.
+  ///   - id: The lease's id; nil lets the server choose one.
   ///   - timeout: The call's deadline; the configuration's default when nil.
   /// - Returns: The lease's id and granted TTL.
   /// - Throws: `EtcdError` (`.leaseExist` when `id` is taken, `.leaseTTLTooLarge`).
-  public func grantLease(ttl: Int64, id: LeaseID? = nil, timeout: Duration? = nil)
+  public func grantLease(ttl: Duration, id: LeaseID? = nil, timeout: Duration? = nil)
     async throws(EtcdError) -> LeaseGrantResponse
   {
     var request = Etcdserverpb_LeaseGrantRequest()
-    request.ttl = ttl
+    request.ttl = ttl.etcdTTLSeconds
     request.id = id.wire
     let response: Etcdserverpb_LeaseGrantResponse = try await unary(
       RPCMethod.Lease.grant,
@@ -50,7 +50,7 @@ extension EtcdClient {
 
   /// Asks how long a lease has left, and optionally which keys are attached to it.
   ///
-  /// A lease that has expired or never existed is no error: its `ttl` is -1.
+  /// A lease that has expired or never existed is no error: its `ttl` is nil.
   ///
   /// - Parameters:
   ///   - id: The lease's id.
@@ -121,7 +121,7 @@ extension EtcdClient {
       }
       return LeaseKeepAliveResponse(response)
     }
-    guard response.ttl > 0 else {
+    guard response.ttl > .zero else {
       throw EtcdError(
         code: .leaseNotFound,
         status: GRPCStatus(code: .notFound, message: "etcdserver: requested lease not found")

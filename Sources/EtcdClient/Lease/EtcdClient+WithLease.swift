@@ -3,7 +3,7 @@ extension EtcdClient {
   /// throws or is cancelled.
   ///
   /// ```swift
-  /// try await client.withLease(ttl: 10) { lease in
+  /// try await client.withLease(ttl: .seconds(10)) { lease in
   ///   try await client.put("service/instance-1", "10.0.0.1:8080", options: .init(lease: lease.id))
   ///   try await serveUntilStopped()
   /// }
@@ -14,13 +14,13 @@ extension EtcdClient {
   /// revoke runs even when the calling Task was cancelled, bounded by the lease's TTL.
   ///
   /// - Parameters:
-  ///   - ttl: The lease's time to live in seconds (the server raises a TTL below its minimum).
+  ///   - ttl: The lease's time to live, in whole seconds (the server raises a TTL below its minimum).
   ///   - body: The work to do while the lease lives; it receives the grant.
   /// - Returns: What `body` returns.
   /// - Throws: `EtcdError` from the grant; `EtcdError` `.leaseNotFound` or `.leaseExpired` when the lease is
   ///   lost while `body` runs; what `body` throws.
   public func withLease<Result: Sendable>(
-    ttl: Int64,
+    ttl: Duration,
     _ body: @escaping @Sendable (LeaseGrantResponse) async throws -> Result
   ) async throws -> Result {
     let lease = try await grantLease(ttl: ttl)
@@ -50,7 +50,7 @@ extension EtcdClient {
       outcome = .failure(error)
     }
     let client = self
-    let bound = Duration.seconds(max(lease.ttl, 1))
+    let bound = max(lease.ttl, .seconds(1))
     // A failed revoke (the lease already lost, the cluster unreachable) leaves the lease to expire on its own.
     _ = try? await withoutCancellation { () async throws(EtcdError) in
       try await client.revokeLease(lease.id, timeout: bound)

@@ -4,7 +4,7 @@ import EtcdProto
 
 extension LeaseGrantResponse {
   init(_ proto: Etcdserverpb_LeaseGrantResponse) {
-    self.init(header: ResponseHeader(proto.header), id: LeaseID(proto.id), ttl: proto.ttl)
+    self.init(header: ResponseHeader(proto.header), id: LeaseID(proto.id), ttl: .seconds(proto.ttl))
   }
 }
 
@@ -13,8 +13,8 @@ extension LeaseTimeToLiveResponse {
     self.init(
       header: ResponseHeader(proto.header),
       id: LeaseID(proto.id),
-      ttl: proto.ttl,
-      grantedTTL: proto.grantedTtl,
+      ttl: proto.ttl < 0 ? nil : .seconds(proto.ttl),
+      grantedTTL: .seconds(proto.grantedTtl),
       keys: proto.keys.map { [UInt8]($0) }
     )
   }
@@ -22,6 +22,14 @@ extension LeaseTimeToLiveResponse {
 
 extension LeaseKeepAliveResponse {
   init(_ proto: Etcdserverpb_LeaseKeepAliveResponse) {
-    self.init(header: ResponseHeader(proto.header), id: LeaseID(proto.id), ttl: proto.ttl)
+    self.init(header: ResponseHeader(proto.header), id: LeaseID(proto.id), ttl: .seconds(proto.ttl))
+  }
+}
+
+extension Duration {
+  /// This duration as an etcd TTL: whole seconds, rounded up.
+  var etcdTTLSeconds: Int64 {
+    let (seconds, attoseconds) = components
+    return attoseconds > 0 ? seconds + 1 : seconds
   }
 }

@@ -93,7 +93,7 @@ struct LeaseKeepAliveStateMachine: Sendable {
   mutating func responseReceived(_ response: LeaseKeepAliveResponse, now: Int64) -> [Action] {
     guard var lease = leases[response.id.rawValue] else { return [] }
     let consumers = lease.consumers.sorted()
-    if response.ttl <= 0 {
+    if response.ttl <= .zero {
       leases[response.id.rawValue] = nil
       let error = EtcdError(
         code: .leaseNotFound,
@@ -102,7 +102,7 @@ struct LeaseKeepAliveStateMachine: Sendable {
       for consumer in consumers { leaseOfConsumer[consumer] = nil }
       return consumers.map { .finish($0, error) } + closeIfIdle()
     }
-    let ttl = response.ttl * 1_000_000_000
+    let ttl = response.ttl.components.seconds * 1_000_000_000
     lease.nextSend = now + ttl / 3
     lease.deadline = now + ttl
     leases[response.id.rawValue] = lease

@@ -4,12 +4,12 @@ public struct LeaseGrantResponse: Sendable, Hashable {
   public var header: ResponseHeader
   /// The lease's id: the one asked for, or the one the server chose.
   public var id: LeaseID
-  /// The lease's time to live in seconds, as the server granted it (it may raise a TTL below its
+  /// The lease's time to live, as the server granted it (whole seconds; it may raise a TTL below its
   /// minimum).
-  public var ttl: Int64
+  public var ttl: Duration
 
   /// Creates a response (public for tests and doubles).
-  public init(header: ResponseHeader, id: LeaseID, ttl: Int64) {
+  public init(header: ResponseHeader, id: LeaseID, ttl: Duration) {
     self.header = header
     self.id = id
     self.ttl = ttl
@@ -33,16 +33,15 @@ public struct LeaseTimeToLiveResponse: Sendable, Hashable {
   public var header: ResponseHeader
   /// The lease's id.
   public var id: LeaseID
-  /// The seconds the lease has left; -1 when it has expired or never existed.
-  public var ttl: Int64
-  /// The time to live in seconds the lease was granted (or last kept alive) with; 0 when it is
-  /// gone.
-  public var grantedTTL: Int64
+  /// The time the lease has left (whole seconds); nil when it has expired or never existed.
+  public var ttl: Duration?
+  /// The time to live the lease was granted (or last kept alive) with; zero when it is gone.
+  public var grantedTTL: Duration
   /// The keys attached to the lease, when they were asked for.
   public var keys: [[UInt8]]
 
   /// Creates a response (public for tests and doubles).
-  public init(header: ResponseHeader, id: LeaseID, ttl: Int64, grantedTTL: Int64, keys: [[UInt8]]) {
+  public init(header: ResponseHeader, id: LeaseID, ttl: Duration?, grantedTTL: Duration, keys: [[UInt8]]) {
     self.header = header
     self.id = id
     self.ttl = ttl
@@ -57,11 +56,11 @@ public struct LeaseKeepAliveResponse: Sendable, Hashable {
   public var header: ResponseHeader
   /// The lease's id.
   public var id: LeaseID
-  /// The lease's new time to live in seconds.
-  public var ttl: Int64
+  /// The lease's new time to live (whole seconds); zero or less when the lease is gone.
+  public var ttl: Duration
 
   /// Creates a response (public for tests and doubles).
-  public init(header: ResponseHeader, id: LeaseID, ttl: Int64) {
+  public init(header: ResponseHeader, id: LeaseID, ttl: Duration) {
     self.header = header
     self.id = id
     self.ttl = ttl
