@@ -74,17 +74,17 @@ func readmeExample5() async throws {
 
 /// README.md's Swift example 6.
 func readmeExample6() async throws {
-  let lease = try await client.grantLease(ttl: 10)
+  let lease = try await client.grantLease(ttl: .seconds(10))
   try await client.put("service/instance-1", "10.0.0.1:8080", options: .init(lease: lease.id))
   // Renewed at a third of its TTL over one stream shared by the client's leases, while this loop runs.
   for try await renewal in client.keepAlive(lease.id) {
-    print("lease renewed for \(renewal.ttl) s")
+    print("lease renewed for \(renewal.ttl)")
   }
 }
 
 /// README.md's Swift example 7.
 func readmeExample7() async throws {
-  try await withEtcdSession(client: client, ttl: 30) { session in  // a lease kept alive, revoked after
+  try await withEtcdSession(client: client, ttl: .seconds(30)) { session in  // a lease kept alive, revoked after
     let mutex = EtcdMutex(session: session, prefix: "locks/reindex")
     try await mutex.withLock {                                      // released however the body ends
       try await reindex()
@@ -93,7 +93,7 @@ func readmeExample7() async throws {
     try await election.campaign(value: "host-a")                   // returns once elected
   }
 
-  try await client.withLease(ttl: 10) { lease in                   // renewed while the body runs
+  try await client.withLease(ttl: .seconds(10)) { lease in                   // renewed while the body runs
     try await client.put("service/instance-1", "10.0.0.1:8080", options: .init(lease: lease.id))
     try await serve()                                               // cancelled if the lease is lost
   }

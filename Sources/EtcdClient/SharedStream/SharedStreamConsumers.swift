@@ -39,10 +39,11 @@ struct SharedStreamConsumers<ID: Hashable & Sendable, Element: Sendable> {
     ids[key]
   }
 
-  /// Hands an element to a consumer: false when its buffer is full (the element is not handed over).
+  /// Hands an element of `bytes` bytes to a consumer: false when its buffer is full (the element is not handed
+  /// over).
   @discardableResult
-  func deliver(_ element: Element, to id: ID) -> Bool {
-    if let buffer = buffers[id], !buffer.reserve() { return false }
+  func deliver(_ element: Element, bytes: Int = 0, to id: ID) -> Bool {
+    if let buffer = buffers[id], !buffer.reserve(bytes: bytes) { return false }
     continuations[id]?.yield(element)
     return true
   }
@@ -56,8 +57,9 @@ struct SharedStreamConsumers<ID: Hashable & Sendable, Element: Sendable> {
   }
 }
 
-/// Bounds how many elements a consumer has been handed and not yet taken, shared by the driver (which hands
-/// them over) and the consumer's iterator (which takes them).
+/// Bounds how many elements, and how many bytes of them, a consumer has been handed and not yet taken, shared
+/// by the driver (which hands them over) and the consumer's iterator (which takes them). An empty buffer takes
+/// one element whatever its size, so an element above the byte bound still goes through.
 ///
 /// When the bound is reached the driver stops handing over and the consumer is marked detached; the
 /// iterator that then takes the last buffered element learns that it drained a detached buffer and asks for
@@ -66,30 +68,37 @@ struct SharedStreamConsumers<ID: Hashable & Sendable, Element: Sendable> {
 final class SharedStreamConsumerBuffer: Sendable {
   /// The most elements handed over and not yet taken.
   let limit: Int
-  private let state = Mutex<(buffered: Int, detached: Bool)>((0, false))
+  /// The most bytes of elements handed over and not yet taken.
+  let byteLimit: Int
+  private let state = Mutex<(buffered: Int, bytes: Int, detached: Bool)>((0, 0, false))
 
-  /// Creates an empty buffer bound to `limit` elements.
-  init(limit: Int) {
+  /// Creates an empty buffer bound to `limit` elements and `byteLimit` bytes.
+  init(limit: Int, byteLimit: Int = .max) {
     self.limit = limit
+    self.byteLimit = byteLimit
   }
 
-  /// Makes room for one element: false, and the consumer is detached, when the buffer is full.
-  func reserve() -> Bool {
+  /// Makes room for one element of `bytes` bytes: false, and the consumer is detached, when the buffer is
+  /// full.
+  func reserve(bytes: Int = 0) -> Bool {
     state.withLock { state in
-      guard state.buffered < limit else {
+      let fits = state.buffered < limit && state.bytes <= byteLimit - bytes
+      guard state.buffered == 0 || fits, !state.detached else {
         state.detached = true
         return false
       }
       state.buffered += 1
+      state.bytes += bytes
       return true
     }
   }
 
-  /// The consumer took an element: true when that drained the buffer of a detached consumer (which is then
-  /// no longer marked detached, and is to be attached again).
-  func taken() -> Bool {
+  /// The consumer took an element of `bytes` bytes: true when that drained the buffer of a detached consumer
+  /// (which is then no longer marked detached, and is to be attached again).
+  func taken(bytes: Int = 0) -> Bool {
     state.withLock { state in
       state.buffered = max(state.buffered - 1, 0)
+      state.bytes = max(state.bytes - bytes, 0)
       guard state.buffered == 0, state.detached else { return false }
       state.detached = false
       return true

@@ -7,7 +7,8 @@
 /// again from the first revision it has not delivered. Leaving the loop, or cancelling the iterating Task,
 /// cancels the watcher on the server and nothing else.
 ///
-/// A watcher holds a bounded number of responses its consumer has not taken yet. A consumer that falls that
+/// A watcher holds a bounded number of responses its consumer has not taken yet (256, or 8 MiB of keys and
+/// values). A consumer that falls that
 /// far behind does not hold up the other watchers of the client: its watcher is cancelled on the server and,
 /// once the consumer has taken what it holds, created again from the next revision, so the consumer still
 /// sees each revision once, in order (or `.compacted`, when that revision was compacted meanwhile).
@@ -34,9 +35,14 @@ public struct WatchSequence: AsyncSequence, Sendable {
 
     /// The next response; nil after the watcher ended normally.
     /// - Throws: `EtcdError`.
-    public mutating func next() async throws -> WatchResponse? {
-      let response = try await base.next()
-      if response != nil, let buffer, buffer.taken() { drained() }
+    public mutating func next() async throws(EtcdError) -> WatchResponse? {
+      let response: WatchResponse?
+      do {
+        response = try await base.next()
+      } catch {
+        throw EtcdError.wrapping(error)
+      }
+      if let response, let buffer, buffer.taken(bytes: response.bufferedBytes) { drained() }
       return response
     }
   }
@@ -77,7 +83,8 @@ extension EtcdClient {
       guard case .cancelled = termination else { return }
       hub.submit(.cancel(watcher))
     }
-    let buffer = SharedStreamConsumerBuffer(limit: WatchStreamWatchers.bufferLimit)
+    let buffer = SharedStreamConsumerBuffer(
+      limit: WatchStreamWatchers.bufferLimit, byteLimit: WatchStreamWatchers.bufferByteLimit)
     // With auth, the hub fetches a token before it opens the stream.
     hub.submit(.add(watcher, request, consumer, buffer))
     return WatchSequence(responses: responses, buffer: buffer, drained: { hub.submit(.drained(watcher)) })

@@ -33,6 +33,8 @@ struct WatchStreamWatchers: SharedStreamProtocol {
   /// The most responses a watcher's consumer may have been handed and not yet taken before the watcher is
   /// detached.
   static let bufferLimit = 256
+  /// The most bytes of keys and values those responses may hold (one response above it still goes through).
+  static let bufferByteLimit = 8 * 1024 * 1024
 
   /// Creates the watchers of a stream with or without `requireLeader`.
   init(requireLeader: Bool) {
@@ -105,7 +107,7 @@ struct WatchStreamWatchers: SharedStreamProtocol {
       case .sendCancel(let serverWatchID):
         commands.append(.send(Etcdserverpb_WatchRequest(cancel: serverWatchID)))
       case .deliver(let id, let response):
-        if !consumers.deliver(response, to: id) {
+        if !consumers.deliver(response, bytes: response.bufferedBytes, to: id) {
           // The consumer does not keep up: detach its watcher rather than stall the shared stream.
           commands += execute(machine.deliveryRefused(id, response))
         }

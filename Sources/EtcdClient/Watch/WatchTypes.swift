@@ -86,3 +86,14 @@ public struct WatchResponse: Sendable, Hashable {
     self.events = events
   }
 }
+
+extension WatchResponse {
+  /// What the response holds in keys and values (previous values included), for the bound on a watcher's
+  /// buffer.
+  var bufferedBytes: Int {
+    events.reduce(0) { total, event in
+      total + event.kv.key.count + event.kv.value.count
+        + (event.prevKV.map { $0.key.count + $0.value.count } ?? 0)
+    }
+  }
+}
