@@ -43,4 +43,17 @@ struct SharedStreamConsumerBufferTests {
       }
     }
   }
+
+  @Test("the byte bound refuses what would pass it, but an empty buffer takes one element of any size")
+  func byteBound() {
+    let buffer = SharedStreamConsumerBuffer(limit: 10, byteLimit: 100)
+    #expect(buffer.reserve(bytes: 60))
+    #expect(buffer.reserve(bytes: 40))
+    #expect(buffer.reserve(bytes: 1) == false)  // 101 bytes: refused, and the consumer is detached
+    #expect(buffer.taken(bytes: 60) == false)
+    #expect(buffer.reserve(bytes: 10) == false)  // detached: nothing more until it is drained
+    #expect(buffer.taken(bytes: 40))  // drained: attach again
+    #expect(buffer.reserve(bytes: 500))  // empty: one element above the bound goes through
+    #expect(buffer.reserve(bytes: 1) == false)
+  }
 }
