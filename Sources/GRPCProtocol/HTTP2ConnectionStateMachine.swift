@@ -60,7 +60,8 @@ package struct HTTP2ConnectionStateMachine: Sendable {
     case failCallsAndClose(reason: String)
   }
 
-  private enum State: Sendable, Hashable {
+  @usableFromInline
+  enum State: Sendable, Hashable {
     /// New streams may open.
     case active
     /// No new stream (GOAWAY, or a local graceful close); the channel closes once the open streams end.
@@ -72,10 +73,18 @@ package struct HTTP2ConnectionStateMachine: Sendable {
   }
 
   private let configuration: Configuration
-  private var state: State = .active
+  // The state and the counters the per-call path reads and changes are usable from inline code, so that the
+  // connection handler's calls to `acceptsNewStreams`, `streamOpened` and `streamClosed` compile to field
+  // accesses, without copying the machine or entering the runtime's exclusivity checks once per call.
+  @usableFromInline
+  var state: State = .active {
+    didSet { acceptsNewStreams = state == .active }
+  }
   /// The number of open streams.
-  package private(set) var openStreams = 0
+  @usableFromInline
+  package internal(set) var openStreams = 0
   /// Whether the peer sent any byte yet.
+  @usableFromInline
   package private(set) var hasReceivedBytes = false
   private var keepaliveStarted = false
   private var pingOutstanding = false
@@ -87,8 +96,9 @@ package struct HTTP2ConnectionStateMachine: Sendable {
     self.configuration = configuration
   }
 
-  /// Whether a new stream may open.
-  package var acceptsNewStreams: Bool { state == .active }
+  /// Whether a new stream may open (the state is active). Stored, so that reading it from the handler's
+  /// storage is one field load rather than a copy of the machine.
+  package private(set) var acceptsNewStreams = true
 
   /// The reason a call that cannot get a stream here ends with.
   package var refusalReason: String {
@@ -168,11 +178,13 @@ package struct HTTP2ConnectionStateMachine: Sendable {
   }
 
   /// A stream was opened (a call's request submitted).
+  @inlinable
   package mutating func streamOpened() {
     openStreams += 1
   }
 
   /// A stream's call ended. The last stream of a draining connection closes it.
+  @inlinable
   package mutating func streamClosed() -> Action {
     openStreams = max(openStreams - 1, 0)
     guard state == .draining, openStreams == 0 else { return .none }

@@ -91,14 +91,14 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
 
   func channelRead(context: ChannelHandlerContext, data: NIOAny) {
     let buffer = unwrapInboundIn(data)
-    // Only the first bytes are sniffed: an HTTP/1 server answers a preface with a status line.
-    let statusLine =
-      machine.hasReceivedBytes
-      ? nil : buffer.withUnsafeReadableBytes { HTTP1ResponseSniffer.statusLine(in: $0) }
-    let action = machine.bytesReceived(http1StatusLine: statusLine)
-    guard case .none = action else {
-      run(action)
-      return
+    if !machine.hasReceivedBytes {
+      // Only the first bytes are sniffed: an HTTP/1 server answers a preface with a status line.
+      let statusLine = buffer.withUnsafeReadableBytes { HTTP1ResponseSniffer.statusLine(in: $0) }
+      let action = machine.bytesReceived(http1StatusLine: statusLine)
+      guard case .none = action else {
+        run(action)
+        return
+      }
     }
     guard let session else { return }
     do {
