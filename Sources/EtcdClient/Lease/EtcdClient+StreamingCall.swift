@@ -1,3 +1,4 @@
+import GRPCProtocol
 import SwiftProtobuf
 
 // Short-lived streaming calls (one LeaseKeepAlive round trip, a Snapshot download) with a deadline.
@@ -49,7 +50,7 @@ extension EtcdClient {
     case .timedOut:
       throw EtcdError(
         code: .deadlineExceeded,
-        status: GRPCStatus(code: .deadlineExceeded, message: "context deadline exceeded")
+        status: GRPCCallStateMachine.deadlineExceededStatus
       )
     }
   }
@@ -65,7 +66,7 @@ extension EtcdError {
   static var streamCancelled: EtcdError {
     EtcdError(
       code: .cancelled,
-      status: GRPCStatus(code: .cancelled, message: "the call was cancelled by the client")
+      status: GRPCCallStateMachine.cancelledStatus
     )
   }
 }
