@@ -169,6 +169,11 @@ final class ProbeMetricFamilies: Sendable {
     for family in all { family.removeSeries(ofCluster: cluster) }
   }
 
+  /// Makes the series of `cluster` in every family labelled by `cluster` alone.
+  func createClusterSeries(_ cluster: String) {
+    for family in all { family.createSeries(ofCluster: cluster) }
+  }
+
   /// Removes a cluster's series whose label `name` is `value`, in every family that has the label.
   func removeSeries(ofCluster cluster: String, whereLabel name: String, is value: String) {
     for family in all { family.removeSeries(ofCluster: cluster, whereLabel: name, is: value) }
@@ -181,6 +186,8 @@ protocol ClusterLabeledFamily {
   func removeSeries(ofCluster cluster: String)
   /// Removes the series of `cluster` whose label `name` is `value`; nothing when the family has no such label.
   func removeSeries(ofCluster cluster: String, whereLabel name: String, is value: String)
+  /// Makes the series of `cluster` when `cluster` is the family's only label; nothing otherwise.
+  func createSeries(ofCluster cluster: String)
 }
 
 extension MetricFamily: ClusterLabeledFamily {
@@ -190,6 +197,11 @@ extension MetricFamily: ClusterLabeledFamily {
 
   func removeSeries(ofCluster cluster: String, whereLabel name: String, is value: String) {
     ClusterFamily(family: self, cluster: cluster).removeAll(whereLabel: name, is: value)
+  }
+
+  func createSeries(ofCluster cluster: String) {
+    guard labelNames == ["cluster"] else { return }
+    _ = labels([cluster])
   }
 }
 
@@ -242,10 +254,13 @@ final class ProbeMetrics: Sendable {
   let cluster: String
   let families: ProbeMetricFamilies
 
-  /// The view of `families` for `cluster`.
+  /// The view of `families` for `cluster`. The families labelled by `cluster` alone get their series now, at
+  /// zero, so that a counter of events that have not happened yet (leader changes, round overruns) reads 0
+  /// rather than nothing.
   init(families: ProbeMetricFamilies, cluster: String) {
     self.cluster = cluster
     self.families = families
+    families.createClusterSeries(cluster)
   }
 
   /// A family of `families` as this cluster records it: `metrics.rounds.labels().increment()`,
