@@ -194,7 +194,7 @@ let package = Package(
     ),
     .testTarget(
       name: "EtcdClientTests",
-      dependencies: ["EtcdClient", "GRPCProtocol"],
+      dependencies: ["EtcdClient", "GRPCProtocol", "EtcdProto"],
       swiftSettings: strictSwift6
     ),
     .testTarget(
@@ -223,7 +223,7 @@ let package = Package(
     ),
     .testTarget(
       name: "EtcdProbeTests",
-      dependencies: ["etcd-probe"],
+      dependencies: ["etcd-probe", "EtcdMetrics"],
       swiftSettings: strictSwift6
     ),
     .testTarget(
