@@ -13,10 +13,10 @@ extension EtcdClient {
   /// A `root` user holding the `root` role must exist first:
   ///
   /// ```swift
-  /// try await client.roleAdd(role: "root")
-  /// try await client.userAdd(name: "root", password: rootPassword)
-  /// try await client.userGrantRole(user: "root", role: "root")
-  /// try await client.authEnable()
+  /// try await client.addRole("root")
+  /// try await client.addUser("root", password: rootPassword)
+  /// try await client.grantRole("root", toUser: "root")
+  /// try await client.enableAuth()
   /// ```
   /// - Parameter timeout: The call's deadline; the configuration's default when nil.
   /// - Throws: `EtcdError` (`.rootUserNotExist`, `.rootRoleNotExist`).
@@ -317,7 +317,7 @@ extension EtcdClient {
   ///
   /// ```swift
   /// let permission = Permission(.readWrite, key: "app/", range: .prefix)
-  /// try await client.roleGrantPermission(role: "app", permission: permission)
+  /// try await client.grantPermission(permission, toRole: "app")
   /// ```
   /// - Parameters:
   ///   - role: The role's name.
