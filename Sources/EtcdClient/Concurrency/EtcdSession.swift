@@ -168,44 +168,26 @@ private final class Lifecycle: Sendable {
   struct State: Sendable {
     var endReason: EtcdSession.EndReason?
     var closing = false
-    var nextWaiterID = 0
-    var waiters: [Int: CheckedContinuation<EtcdSession.EndReason?, Never>] = [:]
   }
 
   let state = Mutex(State())
+  /// Fires once `endReason` is set.
+  private let ended = OneTimeSignal()
 
   /// Waits for the end; nil when the waiting Task is cancelled first.
   func wait() async -> EtcdSession.EndReason? {
-    let id = state.withLock { state in
-      defer { state.nextWaiterID += 1 }
-      return state.nextWaiterID
-    }
-    return await withTaskCancellationHandler {
-      await withCheckedContinuation {
-        (continuation: CheckedContinuation<EtcdSession.EndReason?, Never>) in
-        // The cancellation flag is set before the handler runs: checked under the lock, no wake-up is lost.
-        let immediate: EtcdSession.EndReason?? = state.withLock { state in
-          if let reason = state.endReason { return .some(reason) }
-          if Task.isCancelled { return .some(nil) }
-          state.waiters[id] = continuation
-          return nil
-        }
-        if let immediate { continuation.resume(returning: immediate) }
-      }
-    } onCancel: {
-      state.withLock { $0.waiters.removeValue(forKey: id) }?.resume(returning: nil)
-    }
+    guard await ended.wait() else { return nil }
+    return state.withLock { $0.endReason }
   }
 
   /// Records the end of the keep-alive and wakes the waiters.
   func finish(failure: EtcdError?, leaseID: LeaseID) {
-    let (reason, waiters) = state.withLock { state in
-      let reason: EtcdSession.EndReason
+    state.withLock { state in
       if state.closing {
-        reason = .closed
+        state.endReason = .closed
       } else {
         // The sequence ends without an error only when stopped; on its own, the lease is no longer kept.
-        reason = .leaseLost(
+        state.endReason = .leaseLost(
           failure
             ?? EtcdError(
               code: .leaseExpired,
@@ -214,11 +196,8 @@ private final class Lifecycle: Sendable {
             )
         )
       }
-      state.endReason = reason
-      defer { state.waiters = [:] }
-      return (reason, Array(state.waiters.values))
     }
-    for waiter in waiters { waiter.resume(returning: reason) }
+    ended.fire()
   }
 }
 
