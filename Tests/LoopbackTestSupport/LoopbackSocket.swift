@@ -71,6 +71,12 @@ public final class LoopbackSocket {
     return sent
   }
 
+  /// Ends the sending side (`shutdown(SHUT_WR)`): the server reads the end of the stream, and this
+  /// socket can still read the server's answer and its close.
+  public func finishSending() {
+    shutdown(descriptor, Int32(SHUT_WR))
+  }
+
   /// What one read found.
   public enum Received: Equatable, Sendable {
     /// Some bytes.

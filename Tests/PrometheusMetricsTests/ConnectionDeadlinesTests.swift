@@ -169,6 +169,27 @@ struct ConnectionDeadlinesTests {
     #expect(Self.run(testCase.events) == testCase.outcomes, "\(testCase.events)")
   }
 
+  @Test func aClientThatEndedItsSideIsCutOnlyWhileItsHeadIsAwaited() {
+    var deadlines = ConnectionDeadlines(limits: Self.limits)
+    for id in 1...3 as ClosedRange<UInt> {
+      _ = deadlines.connectionStarted(id, socket: Int32(id), address: "\(id)", at: Self.at(0))
+    }
+    _ = deadlines.connectionStarted(4, socket: 4, address: "4", at: Self.at(500))
+    deadlines.headReceived(2)
+    deadlines.responseQueued(3, at: Self.at(100))
+    // Only connection 1 (awaiting since 0) is due after 400 ms of patience; 4 started at 500.
+    let due = deadlines.awaitingHead(forAtLeast: .milliseconds(400), at: Self.at(600))
+    #expect(due.map(\.id) == [1])
+    #expect(
+      deadlines.clientEndedSending(1)
+        == ConnectionDeadlines.Cut(socket: 1, reason: .incompleteHead))
+    #expect(deadlines.clientEndedSending(1) == nil)
+    #expect(deadlines.clientEndedSending(2) == nil)
+    #expect(deadlines.clientEndedSending(3) == nil)
+    #expect(deadlines.awaitingHead(forAtLeast: .zero, at: Self.at(600)).map(\.id) == [4])
+    #expect(deadlines.deadlinesPassed(at: Self.at(1000)).isEmpty)
+  }
+
   @Test func withoutAPerAddressLimitNoConnectionIsRefused() {
     var limits = Self.limits
     limits.maxConnectionsPerAddress = 0

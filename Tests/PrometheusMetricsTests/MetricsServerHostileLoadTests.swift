@@ -254,4 +254,22 @@ struct MetricsServerHostileLoadTests {
     #expect(try Self.closedCount(port, "address_limit") == 200)
     #expect(try Self.closedCount(port, "head_timeout") == 0)
   }
+
+  @Test("clients that send part of a head and hang up are closed at once, not at the head deadline")
+  func hangUpMidHead() async throws {
+    let (server, port) = try Self.startServer { $0.requestHeadTimeout = .seconds(30) }
+    defer { server.stop() }
+    var sockets: [LoopbackSocket] = []
+    for _ in 0..<Self.attackers {
+      let socket = try LoopbackSocket(port: port)
+      socket.send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+      socket.finishSending()
+      sockets.append(socket)
+    }
+    #expect(Self.awaitClosed(sockets, seconds: 5) == Self.attackers)
+    #expect(try Self.closedCount(port, "head_timeout") == 0)
+    // Those whose end of stream libmicrohttpd missed were closed by the sweeper.
+    let sweptUp = try #require(try Self.closedCount(port, "incomplete_head"))
+    #expect(sweptUp <= Self.attackers)
+  }
 }

@@ -9,6 +9,11 @@
 /// ``Limits/headTimeout``. While the server's handler runs there is no deadline. From the moment a
 /// response is queued, it must be sent within ``Limits/sendTimeout``. A connection from an address
 /// that already has ``Limits/maxConnectionsPerAddress`` connections open is refused as it starts.
+///
+/// A connection whose client ended its side before completing the head is closed as soon as that
+/// is seen (``clientEndedSending(_:)``): libmicrohttpd's edge-triggered epoll misses an end of
+/// stream that arrived together with the last bytes it read, and would otherwise hold such a
+/// connection, in CLOSE-WAIT, until a timeout.
 struct ConnectionDeadlines: Sendable {
   /// A connection's identity: libmicrohttpd's connection pointer, unique while the connection is open.
   typealias ID = UInt
@@ -37,6 +42,8 @@ struct ConnectionDeadlines: Sendable {
     case sendTimeout = "send_timeout"
     /// The client's address already had ``Limits/maxConnectionsPerAddress`` connections open.
     case addressLimit = "address_limit"
+    /// The client ended its side of the connection with the request head incomplete.
+    case incompleteHead = "incomplete_head"
   }
 
   /// Where a connection is in its request cycle.
@@ -141,6 +148,29 @@ struct ConnectionDeadlines: Sendable {
     guard connection.countsTowardsAddress else { return }
     let remaining = connectionsPerAddress[connection.address, default: 1] - 1
     connectionsPerAddress[connection.address] = remaining > 0 ? remaining : nil
+  }
+
+  /// The connections that have been waiting for their request head for `patience` or longer at
+  /// `now`, with their sockets: the ones to check for a client that ended its side.
+  func awaitingHead(forAtLeast patience: Duration, at now: Instant) -> [(id: ID, socket: Int32)] {
+    connections.compactMap { id, connection in
+      guard case .awaitingHead(let since) = connection.phase, now - since >= patience else {
+        return nil
+      }
+      return (id, connection.socket)
+    }
+  }
+
+  /// The client of a connection ended its side (its socket reads as ended, with nothing left to
+  /// read) while the connection waits for its request head.
+  ///
+  /// - Returns: The cut, if the connection was waiting for its head; it is closing from now on.
+  mutating func clientEndedSending(_ id: ID) -> Cut? {
+    guard let connection = connections[id], case .awaitingHead = connection.phase else {
+      return nil
+    }
+    connections[id]?.phase = .closing
+    return Cut(socket: connection.socket, reason: .incompleteHead)
   }
 
   /// The connections past a deadline at `now`, each returned once: they are closing from now on.

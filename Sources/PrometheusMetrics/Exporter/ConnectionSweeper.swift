@@ -112,14 +112,33 @@ final class ConnectionSweeper: Sendable {
     deadlines.withLock { $0.connectionClosed(id) }
   }
 
-  /// Shuts down the sockets of the connections past a deadline now.
+  /// How long a connection waits for its head before the sweeper checks whether its client ended
+  /// its side: long enough for libmicrohttpd to read a head that is complete.
+  static let endOfStreamPatience = Duration.seconds(1)
+
+  /// Aborts the connections past a deadline now, and those waiting for a head whose client ended
+  /// its side.
   func sweep() {
     deadlines.withLock { deadlines in
-      for cut in deadlines.deadlinesPassed(at: .now) {
+      let now = ContinuousClock.now
+      var cuts = deadlines.deadlinesPassed(at: now)
+      for (id, socket) in deadlines.awaitingHead(forAtLeast: Self.endOfStreamPatience, at: now)
+      where Self.endedSending(socket) {
+        if let cut = deadlines.clientEndedSending(id) { cuts.append(cut) }
+      }
+      for cut in cuts {
         record(cut.reason)
         Self.abort(cut.socket)
       }
     }
+  }
+
+  /// Whether the client of `socket` ended its side with nothing left to read: a peeking read
+  /// returns 0 (it reads nothing away from libmicrohttpd). Called with the lock held, so the
+  /// socket is still the connection's.
+  private static func endedSending(_ socket: Int32) -> Bool {
+    var byte: UInt8 = 0
+    return recv(socket, &byte, 1, Int32(MSG_PEEK | MSG_DONTWAIT)) == 0
   }
 
   /// Makes libmicrohttpd close the connection of `socket`, with a reset. Called with the lock held,

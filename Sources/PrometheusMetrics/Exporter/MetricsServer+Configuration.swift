@@ -39,7 +39,9 @@ extension MetricsServer {
     /// How long a connection may take to send a complete request head, from its start or, on a
     /// keep-alive connection, from the end of its previous request. A connection past it is
     /// closed and counted as `metrics_server_connections_closed_total{reason="head_timeout"}`:
-    /// this bounds clients that send their head slowly or never. Default: 10 seconds.
+    /// this bounds clients that send their head slowly or never. A client that ends its side of
+    /// the connection with the head incomplete is closed within about a second instead, counted as
+    /// `metrics_server_connections_closed_total{reason="incomplete_head"}`. Default: 10 seconds.
     public var requestHeadTimeout: Duration = .seconds(10)
     /// How long the server may take to send a response, from the moment it is ready. A connection
     /// past it (a client reading very slowly) is closed and counted as

@@ -30,7 +30,8 @@ struct MetricsServerInstruments: Sendable {
   static let connectionsClosedHelp =
     "Total number of connections the server closed early: request head not complete in time "
     + "(head_timeout) or too large (head_too_large), response not sent in time (send_timeout), "
-    + "client address over its connection limit (address_limit)."
+    + "client address over its connection limit (address_limit), client ended its side with the "
+    + "head incomplete (incomplete_head)."
 
   let ok: Counter
   let internalError: Counter
