@@ -58,8 +58,9 @@ final class ConnectionSweeper: Sendable {
     let result = pthread_create(
       &created, nil,
       { context in
+        guard let context else { return nil }
         // The retained reference from start(), released when the loop ends.
-        let sweeper = Unmanaged<ConnectionSweeper>.fromOpaque(context!).takeRetainedValue()
+        let sweeper = Unmanaged<ConnectionSweeper>.fromOpaque(context).takeRetainedValue()
         sweeper.sweepUntilStopped()
         return nil
       }, context)
