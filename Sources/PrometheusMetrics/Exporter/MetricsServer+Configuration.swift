@@ -62,8 +62,11 @@ extension MetricsServer {
     /// Whether to gzip the metrics when the scrape's `Accept-Encoding` allows it. Default: true.
     public var enableGzip: Bool = true
     /// Whether to register and record the `promhttp_metric_handler_*` metrics in the served
-    /// registry, and with ``basicAuthUsers`` `metrics_server_authentication_failures_total{reason}`
-    /// (`missing`, `malformed` or `invalid` credentials). Default: true.
+    /// registry, `metrics_server_connections_closed_total{reason}` (connections the server closed
+    /// early: `head_timeout`, `head_too_large`, `send_timeout`, `address_limit`,
+    /// `incomplete_head`; see the connection knobs above), and with ``basicAuthUsers``
+    /// `metrics_server_authentication_failures_total{reason}` (`missing`, `malformed` or
+    /// `invalid` credentials). Default: true.
     public var instrumentsItself: Bool = true
     /// HTTPS: the server's certificate and key, and optionally client-certificate checks. `nil`
     /// serves plain HTTP. Default: `nil`.
