@@ -89,30 +89,22 @@ static inline int cmhd_check_client_certificate(struct MHD_Connection *connectio
                                         mode == CMHD_CLIENT_CERTIFICATES_REQUIRE_AND_VERIFY);
 }
 
-/// The URI-log callback: it only makes libmicrohttpd report the request to the completion
-/// notification from the moment its request line is parsed, so the notification also sees requests
-/// that libmicrohttpd answers itself (431 for a head too large) before the handler is called. It
-/// returns NULL, leaving the request context for the handler.
-static inline void *cmhd_request_line_received(void *context, const char *uri,
-                                               struct MHD_Connection *connection) {
-  (void)context;
-  (void)uri;
-  (void)connection;
-  return NULL;
-}
-
 /// Starts a daemon with the given flags, port, request handler, connection and completion
-/// notifications (all called with handler_context) and MHD_OPTION_END-terminated options.
-static inline struct MHD_Daemon *cmhd_start_daemon(unsigned int flags, uint16_t port,
-                                                   MHD_AccessHandlerCallback handler,
-                                                   void *handler_context,
-                                                   MHD_NotifyConnectionCallback notify_connection,
-                                                   MHD_RequestCompletedCallback notify_completed,
-                                                   const struct MHD_OptionItem *options) {
+/// notifications and URI-log callback (all called with handler_context) and
+/// MHD_OPTION_END-terminated options. Besides telling that a request line arrived, the URI-log
+/// callback makes libmicrohttpd report the request to the completion notification from then on, so
+/// the notification also sees requests that libmicrohttpd answers itself (431 for a head too large)
+/// before the handler is called; it must return NULL, which leaves the request context to the
+/// handler.
+static inline struct MHD_Daemon *cmhd_start_daemon(
+    unsigned int flags, uint16_t port, MHD_AccessHandlerCallback handler, void *handler_context,
+    MHD_NotifyConnectionCallback notify_connection, MHD_RequestCompletedCallback notify_completed,
+    void *(*request_line_received)(void *context, const char *uri, struct MHD_Connection *connection),
+    const struct MHD_OptionItem *options) {
   return MHD_start_daemon(flags, port, NULL, NULL, handler, handler_context,
                           MHD_OPTION_NOTIFY_CONNECTION, notify_connection, handler_context,
                           MHD_OPTION_NOTIFY_COMPLETED, notify_completed, handler_context,
-                          MHD_OPTION_URI_LOG_CALLBACK, cmhd_request_line_received, NULL,
+                          MHD_OPTION_URI_LOG_CALLBACK, request_line_received, handler_context,
                           MHD_OPTION_ARRAY, options, MHD_OPTION_END);
 }
 

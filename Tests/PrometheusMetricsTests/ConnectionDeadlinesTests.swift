@@ -16,6 +16,7 @@ struct ConnectionDeadlinesTests {
   /// One event for connection `id` at a time in milliseconds after the start.
   enum Event: Sendable, CustomStringConvertible {
     case started(UInt, socket: Int32, address: String, at: Int)
+    case requestLine(UInt)
     case head(UInt)
     case queued(UInt, at: Int)
     case completed(UInt, status: Int?, at: Int)
@@ -26,6 +27,7 @@ struct ConnectionDeadlinesTests {
       switch self {
       case .started(let id, let socket, let address, let at):
         "started #\(id) fd \(socket) \(address) @\(at)"
+      case .requestLine(let id): "request line #\(id)"
       case .head(let id): "head #\(id)"
       case .queued(let id, let at): "queued #\(id) @\(at)"
       case .completed(let id, let status, let at): "completed #\(id) \(status ?? 0) @\(at)"
@@ -50,6 +52,8 @@ struct ConnectionDeadlinesTests {
         {
           outcomes.append("refuse fd \(socket) \(reason.rawValue)")
         }
+      case .requestLine(let id):
+        deadlines.requestLineReceived(id)
       case .head(let id):
         deadlines.headReceived(id)
       case .queued(let id, let at):
@@ -106,12 +110,28 @@ struct ConnectionDeadlinesTests {
       ],
       outcomes: ["cut fd 10 send_timeout"]),
     Case(
-      name: "on a keep-alive connection the head deadline runs from the previous request's end",
+      name: "a keep-alive connection without a next request line is cut as idle",
       events: [
         .started(1, socket: 10, address: "a", at: 0), .head(1), .queued(1, at: 100),
         .completed(1, status: 200, at: 2000), .sweep(at: 2999), .sweep(at: 3000),
       ],
+      outcomes: ["cut fd 10 idle_timeout"]),
+    Case(
+      name: "on a keep-alive connection the head deadline runs from the previous request's end",
+      events: [
+        .started(1, socket: 10, address: "a", at: 0), .requestLine(1), .head(1),
+        .queued(1, at: 100), .completed(1, status: 200, at: 2000), .sweep(at: 2900),
+        .requestLine(1), .sweep(at: 2999), .sweep(at: 3000),
+      ],
       outcomes: ["cut fd 10 head_timeout"]),
+    Case(
+      name: "a keep-alive connection's next request is served like the first",
+      events: [
+        .started(1, socket: 10, address: "a", at: 0), .head(1), .queued(1, at: 100),
+        .completed(1, status: 200, at: 200), .requestLine(1), .head(1), .queued(1, at: 1500),
+        .completed(1, status: 200, at: 1600), .sweep(at: 2599), .closed(1), .sweep(at: 9000),
+      ],
+      outcomes: []),
     Case(
       name: "a 431 libmicrohttpd answered before the handler is counted; a handler's 431 is not",
       events: [

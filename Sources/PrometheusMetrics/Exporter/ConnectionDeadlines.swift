@@ -6,7 +6,8 @@
 ///
 /// A connection waits for a request head from its start, and on a keep-alive connection from the
 /// moment its previous request completed; the head must be complete within
-/// ``Limits/headTimeout``. While the server's handler runs there is no deadline. From the moment a
+/// ``Limits/headTimeout``. A keep-alive connection that has not even sent the next request line by
+/// then is idle rather than slow, and is told apart in the close reason. While the server's handler runs there is no deadline. From the moment a
 /// response is queued, it must be sent within ``Limits/sendTimeout``. A connection from an address
 /// that already has ``Limits/maxConnectionsPerAddress`` connections open is refused as it starts.
 ///
@@ -35,6 +36,9 @@ struct ConnectionDeadlines: Sendable {
   enum CloseReason: String, CaseIterable, Sendable {
     /// The request head was not complete within ``Limits/headTimeout``.
     case headTimeout = "head_timeout"
+    /// A keep-alive connection sent no next request line within ``Limits/headTimeout`` of its
+    /// previous request's end.
+    case idleTimeout = "idle_timeout"
     /// The request head did not fit the head-size limit; libmicrohttpd answered 431 (or 414, 413)
     /// itself.
     case headTooLarge = "head_too_large"
@@ -50,6 +54,9 @@ struct ConnectionDeadlines: Sendable {
   enum Phase: Equatable, Sendable {
     /// Waiting for a complete request head, since the given time.
     case awaitingHead(since: Instant)
+    /// A keep-alive connection between requests: its previous request ended at the given time, and
+    /// no request line of the next has arrived.
+    case idleBetweenRequests(since: Instant)
     /// The head is complete and the server's handler is running.
     case handling
     /// A response is queued and being sent, since the given time.
@@ -114,6 +121,12 @@ struct ConnectionDeadlines: Sendable {
     return .serve
   }
 
+  /// The request line of a request arrived (the head may still be incomplete).
+  mutating func requestLineReceived(_ id: ID) {
+    guard case .idleBetweenRequests(let since) = connections[id]?.phase else { return }
+    connections[id]?.phase = .awaitingHead(since: since)
+  }
+
   /// A request head is complete: the server's handler runs.
   mutating func headReceived(_ id: ID) {
     guard let connection = connections[id], connection.phase != .closing else { return }
@@ -133,7 +146,7 @@ struct ConnectionDeadlines: Sendable {
   ///   size, before the handler saw it; otherwise `nil`.
   mutating func requestCompleted(_ id: ID, status: Int?, at now: Instant) -> CloseReason? {
     guard let connection = connections[id], connection.phase != .closing else { return nil }
-    connections[id]?.phase = .awaitingHead(since: now)
+    connections[id]?.phase = .idleBetweenRequests(since: now)
     if case .awaitingHead = connection.phase, let status,
       Self.headTooLargeStatuses.contains(status)
     {
@@ -154,10 +167,12 @@ struct ConnectionDeadlines: Sendable {
   /// `now`, with their sockets: the ones to check for a client that ended its side.
   func awaitingHead(forAtLeast patience: Duration, at now: Instant) -> [(id: ID, socket: Int32)] {
     connections.compactMap { id, connection in
-      guard case .awaitingHead(let since) = connection.phase, now - since >= patience else {
+      switch connection.phase {
+      case .awaitingHead(let since), .idleBetweenRequests(let since):
+        return now - since >= patience ? (id, connection.socket) : nil
+      case .handling, .sending, .closing:
         return nil
       }
-      return (id, connection.socket)
     }
   }
 
@@ -166,8 +181,10 @@ struct ConnectionDeadlines: Sendable {
   ///
   /// - Returns: The cut, if the connection was waiting for its head; it is closing from now on.
   mutating func clientEndedSending(_ id: ID) -> Cut? {
-    guard let connection = connections[id], case .awaitingHead = connection.phase else {
-      return nil
+    guard let connection = connections[id] else { return nil }
+    switch connection.phase {
+    case .awaitingHead, .idleBetweenRequests: break
+    case .handling, .sending, .closing: return nil
     }
     connections[id]?.phase = .closing
     return Cut(socket: connection.socket, reason: .incompleteHead)
@@ -181,6 +198,8 @@ struct ConnectionDeadlines: Sendable {
       switch connection.phase {
       case .awaitingHead(let since) where now - since >= limits.headTimeout:
         reason = .headTimeout
+      case .idleBetweenRequests(let since) where now - since >= limits.headTimeout:
+        reason = .idleTimeout
       case .sending(let since) where now - since >= limits.sendTimeout:
         reason = .sendTimeout
       default:

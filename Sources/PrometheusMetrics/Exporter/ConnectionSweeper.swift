@@ -92,6 +92,11 @@ final class ConnectionSweeper: Sendable {
     }
   }
 
+  /// A request line arrived on a connection.
+  func requestLineReceived(_ id: ConnectionDeadlines.ID) {
+    deadlines.withLock { $0.requestLineReceived(id) }
+  }
+
   /// A connection's request head is complete.
   func headReceived(_ id: ConnectionDeadlines.ID) {
     deadlines.withLock { $0.headReceived(id) }

@@ -39,7 +39,8 @@ extension MetricsServer {
     /// How long a connection may take to send a complete request head, from its start or, on a
     /// keep-alive connection, from the end of its previous request. A connection past it is
     /// closed and counted as `metrics_server_connections_closed_total{reason="head_timeout"}`:
-    /// this bounds clients that send their head slowly or never. A client that ends its side of
+    /// this bounds clients that send their head slowly or never. A keep-alive connection that sent
+    /// no next request line in that time is idle, not slow: it is counted as `idle_timeout`. A client that ends its side of
     /// the connection with the head incomplete is closed within about a second instead, counted as
     /// `metrics_server_connections_closed_total{reason="incomplete_head"}`. Default: 10 seconds.
     public var requestHeadTimeout: Duration = .seconds(10)
@@ -63,7 +64,7 @@ extension MetricsServer {
     public var enableGzip: Bool = true
     /// Whether to register and record the `promhttp_metric_handler_*` metrics in the served
     /// registry, `metrics_server_connections_closed_total{reason}` (connections the server closed
-    /// early: `head_timeout`, `head_too_large`, `send_timeout`, `address_limit`,
+    /// early: `head_timeout`, `idle_timeout`, `head_too_large`, `send_timeout`, `address_limit`,
     /// `incomplete_head`; see the connection knobs above), and with ``basicAuthUsers``
     /// `metrics_server_authentication_failures_total{reason}` (`missing`, `malformed` or
     /// `invalid` credentials). Default: true.

@@ -29,7 +29,8 @@ struct MetricsServerInstruments: Sendable {
   static let connectionsClosedName = "metrics_server_connections_closed_total"
   static let connectionsClosedHelp =
     "Total number of connections the server closed early: request head not complete in time "
-    + "(head_timeout) or too large (head_too_large), response not sent in time (send_timeout), "
+    + "(head_timeout), keep-alive connection without a next request in that time (idle_timeout) "
+    + "or head too large (head_too_large), response not sent in time (send_timeout), "
     + "client address over its connection limit (address_limit), client ended its side with the "
     + "head incomplete (incomplete_head)."
 

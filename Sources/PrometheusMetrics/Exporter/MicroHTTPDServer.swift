@@ -111,7 +111,7 @@ final class MicroHTTPDServer: Sendable {
         flags, UInt16(port), MicroHTTPDCallbacks.accessHandler,
         Unmanaged.passUnretained(dispatcher).toOpaque(),
         MicroHTTPDCallbacks.connectionNotification, MicroHTTPDCallbacks.requestCompleted,
-        items.baseAddress)
+        MicroHTTPDCallbacks.requestLineReceived, items.baseAddress)
     }
     guard let started else {
       let error = errno
@@ -329,6 +329,18 @@ enum MicroHTTPDCallbacks {
       break
     }
   }
+
+  /// Tells the sweeper that a request line arrived. Returns no request context, which leaves it to
+  /// the access handler.
+  static let requestLineReceived:
+    @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, OpaquePointer?) ->
+      UnsafeMutableRawPointer? = { context, _, connection in
+        guard let context, let connection else { return nil }
+        let dispatcher = Unmanaged<RequestDispatcher>.fromOpaque(context).takeUnretainedValue()
+        dispatcher.sweeper.requestLineReceived(
+          ConnectionDeadlines.ID(bitPattern: Int(bitPattern: connection)))
+        return nil
+      }
 
   /// Tells the sweeper that a request completed, with the status of the response queued for it
   /// (the handler's, or libmicrohttpd's own answer to a head it refused).
