@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <microhttpd.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -56,21 +58,18 @@ static inline int cmhd_verify_optional_client_certificate(gnutls_session_t sessi
   return cmhd_verify_client_certificate(session, 0);
 }
 
-/// libmicrohttpd's connection-notification callback for HTTPS daemons that check client
-/// certificates. libmicrohttpd creates the TLS session before it announces the connection and
-/// starts the handshake only afterwards, so the session still takes these settings: a certificate
-/// is requested (required, for CMHD_CLIENT_CERTIFICATES_REQUIRE_AND_VERIFY) instead of merely
-/// requested and never checked, and the handshake fails when it does not verify.
-static inline void cmhd_configure_client_certificates(void *mode, struct MHD_Connection *connection,
-                                                      void **socket_context,
-                                                      enum MHD_ConnectionNotificationCode code) {
-  (void)socket_context;
-  if (code != MHD_CONNECTION_NOTIFY_STARTED) return;
+/// Sets up a new HTTPS connection's TLS session for the client-certificate mode (a
+/// CMHD_CLIENT_CERTIFICATES_* value other than NONE); called from the connection-started
+/// notification. libmicrohttpd creates the TLS session before it announces the connection and starts
+/// the handshake only afterwards, so the session still takes these settings: a certificate is
+/// requested (required, for CMHD_CLIENT_CERTIFICATES_REQUIRE_AND_VERIFY) instead of merely requested
+/// and never checked, and the handshake fails when it does not verify.
+static inline void cmhd_configure_client_certificates(struct MHD_Connection *connection, int mode) {
   const union MHD_ConnectionInfo *info =
       MHD_get_connection_info(connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
   if (info == NULL || info->tls_session == NULL) return;
   gnutls_session_t session = (gnutls_session_t)info->tls_session;
-  if ((intptr_t)mode == CMHD_CLIENT_CERTIFICATES_REQUIRE_AND_VERIFY) {
+  if (mode == CMHD_CLIENT_CERTIFICATES_REQUIRE_AND_VERIFY) {
     gnutls_certificate_server_set_request(session, GNUTLS_CERT_REQUIRE);
     gnutls_session_set_verify_function(session, cmhd_verify_required_client_certificate);
   } else {
@@ -90,22 +89,56 @@ static inline int cmhd_check_client_certificate(struct MHD_Connection *connectio
                                         mode == CMHD_CLIENT_CERTIFICATES_REQUIRE_AND_VERIFY);
 }
 
-/// Starts a daemon with the given flags, port, request handler and MHD_OPTION_END-terminated options.
-/// With client_certificates other than CMHD_CLIENT_CERTIFICATES_NONE (HTTPS daemons with a trust
-/// list only), each connection's TLS session is set up by cmhd_configure_client_certificates.
-static inline struct MHD_Daemon *cmhd_start_daemon(unsigned int flags, uint16_t port,
-                                                   MHD_AccessHandlerCallback handler,
-                                                   void *handler_context,
-                                                   const struct MHD_OptionItem *options,
-                                                   int client_certificates) {
-  if (client_certificates == CMHD_CLIENT_CERTIFICATES_NONE) {
-    return MHD_start_daemon(flags, port, NULL, NULL, handler, handler_context,
-                            MHD_OPTION_ARRAY, options, MHD_OPTION_END);
-  }
+/// Starts a daemon with the given flags, port, request handler, connection and completion
+/// notifications and URI-log callback (all called with handler_context) and
+/// MHD_OPTION_END-terminated options. Besides telling that a request line arrived, the URI-log
+/// callback makes libmicrohttpd report the request to the completion notification from then on, so
+/// the notification also sees requests that libmicrohttpd answers itself (431 for a head too large)
+/// before the handler is called; it must return NULL, which leaves the request context to the
+/// handler.
+static inline struct MHD_Daemon *cmhd_start_daemon(
+    unsigned int flags, uint16_t port, MHD_AccessHandlerCallback handler, void *handler_context,
+    MHD_NotifyConnectionCallback notify_connection, MHD_RequestCompletedCallback notify_completed,
+    void *(*request_line_received)(void *context, const char *uri, struct MHD_Connection *connection),
+    const struct MHD_OptionItem *options) {
   return MHD_start_daemon(flags, port, NULL, NULL, handler, handler_context,
-                          MHD_OPTION_NOTIFY_CONNECTION, cmhd_configure_client_certificates,
-                          (void *)(intptr_t)client_certificates, MHD_OPTION_ARRAY, options,
-                          MHD_OPTION_END);
+                          MHD_OPTION_NOTIFY_CONNECTION, notify_connection, handler_context,
+                          MHD_OPTION_NOTIFY_COMPLETED, notify_completed, handler_context,
+                          MHD_OPTION_URI_LOG_CALLBACK, request_line_received, handler_context,
+                          MHD_OPTION_ARRAY, options, MHD_OPTION_END);
+}
+
+/// Returns a connection's socket, or -1 if it is unknown.
+static inline int cmhd_connection_socket(struct MHD_Connection *connection) {
+  const union MHD_ConnectionInfo *info =
+      MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+  return info == NULL ? -1 : (int)info->connect_fd;
+}
+
+/// Writes a connection's client address (IPv4 or IPv6, without port) as NUL-terminated text into
+/// `text` of `size` bytes (INET6_ADDRSTRLEN fits any). Returns 0, or -1 if it is unknown.
+static inline int cmhd_connection_client_address(struct MHD_Connection *connection, char *text,
+                                                 size_t size) {
+  const union MHD_ConnectionInfo *info =
+      MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  if (info == NULL || info->client_addr == NULL) return -1;
+  const struct sockaddr *address = info->client_addr;
+  const void *bytes = NULL;
+  if (address->sa_family == AF_INET) {
+    bytes = &((const struct sockaddr_in *)(const void *)address)->sin_addr;
+  } else if (address->sa_family == AF_INET6) {
+    bytes = &((const struct sockaddr_in6 *)(const void *)address)->sin6_addr;
+  } else {
+    return -1;
+  }
+  return inet_ntop(address->sa_family, bytes, text, (socklen_t)size) == NULL ? -1 : 0;
+}
+
+/// Returns the HTTP status of the response queued on a connection, or 0 if none is.
+static inline int cmhd_connection_http_status(struct MHD_Connection *connection) {
+  const union MHD_ConnectionInfo *info =
+      MHD_get_connection_info(connection, MHD_CONNECTION_INFO_HTTP_STATUS);
+  return info == NULL ? 0 : (int)info->http_status;
 }
 
 /// Returns the port the daemon's listening socket is bound to, or 0 if it is unknown.

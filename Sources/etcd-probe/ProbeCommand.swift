@@ -69,6 +69,29 @@ struct ProbeCommand: AsyncParsableCommand {
   var webConfigFile: String?
 
   @Option(
+    name: .customLong("web.max-connections"),
+    help: "The most connections the HTTP server holds open; past it new ones wait to be accepted.")
+  var webMaxConnections = ServerDefaults.configuration.maxConnections
+
+  @Option(
+    name: .customLong("web.max-connections-per-address"),
+    help: "The most connections one client address may hold open (0: no limit); more are closed at once.")
+  var webMaxConnectionsPerAddress = ServerDefaults.configuration.maxConnectionsPerAddress
+
+  @Option(
+    name: .customLong("web.request-head-timeout"),
+    help: """
+      Time a connection has to send a complete request head, from its start or its previous request's end; \
+      slower or idle connections are closed.
+      """)
+  var webRequestHeadTimeout = ServerDefaults.duration(ServerDefaults.configuration.requestHeadTimeout)
+
+  @Option(
+    name: .customLong("web.response-send-timeout"),
+    help: "Time the HTTP server has to send a response; the connection of a slower reader is closed.")
+  var webResponseSendTimeout = ServerDefaults.duration(ServerDefaults.configuration.responseSendTimeout)
+
+  @Option(
     help: """
       The client's own per-RPC metrics (grpc_client_*): per-endpoint (an etcd_endpoint label, about 230 KB of \
       /metrics per endpoint), aggregate (per method only: the same size for any fleet) or off.
@@ -147,6 +170,10 @@ struct ProbeCommand: AsyncParsableCommand {
       throw ValidationError("--endpoints and --config.file do not go together: list the endpoints in the file")
     }
     guard probeConcurrency >= 1 else { throw ValidationError("--probe.concurrency must be at least 1") }
+    guard webMaxConnections >= 1 else { throw ValidationError("--web.max-connections must be at least 1") }
+    guard webMaxConnectionsPerAddress >= 0 else {
+      throw ValidationError("--web.max-connections-per-address must not be negative")
+    }
     guard !clusterName.isEmpty else { throw ValidationError("--cluster-name must not be empty") }
     guard ListenAddress(listenAddress) != nil else {
       throw ValidationError("--listen-address must be host:port, e.g. 0.0.0.0:9379")
@@ -236,6 +263,10 @@ struct ProbeCommand: AsyncParsableCommand {
     var serverConfiguration = MetricsServer.Configuration(host: address.host, port: address.port)
     // Each /probe round holds a server thread: scrapes of /metrics keep two of their own.
     serverConfiguration.threadCount = 2 + probeConcurrency
+    serverConfiguration.maxConnections = webMaxConnections
+    serverConfiguration.maxConnectionsPerAddress = webMaxConnectionsPerAddress
+    serverConfiguration.requestHeadTimeout = webRequestHeadTimeout.duration
+    serverConfiguration.responseSendTimeout = webResponseSendTimeout.duration
     webConfiguration?.apply(to: &serverConfiguration)
     let probePage = ProbePage(modules: modules, limit: probeConcurrency, registry: registry, logger: logger)
     serverConfiguration.pages = statusPages.pages + [ReloadPage.page(reloader: reloader), probePage.page]
@@ -335,10 +366,21 @@ struct ListenAddress {
   }
 }
 
+/// The metrics server's defaults, which the `--web.*` connection flags start from.
+enum ServerDefaults {
+  static let configuration = MetricsServer.Configuration(host: "0.0.0.0", port: 0)
+
+  /// A default duration as a flag value, in whole seconds.
+  static func duration(_ duration: Duration) -> DurationArgument {
+    DurationArgument(duration, "\(duration.components.seconds)s")
+  }
+}
+
 /// Flags from the environment: `ETCD_PROBE_<FLAG>` for each flag not given on the command line.
 enum ProbeEnvironment {
   static let flags = [
-    "endpoints", "config.file", "cluster-name", "probe.concurrency", "web.config.file", "client-metrics", "dial-timeout", "cacert", "cert", "key", "user", "password-file", "listen-address",
+    "endpoints", "config.file", "cluster-name", "probe.concurrency", "web.config.file", "web.max-connections",
+    "web.max-connections-per-address", "web.request-head-timeout", "web.response-send-timeout", "client-metrics", "dial-timeout", "cacert", "cert", "key", "user", "password-file", "listen-address",
     "interval", "timeout", "key-prefix", "value-size", "hash-interval", "log-level", "rounds", "discover",
   ]
 

@@ -215,6 +215,8 @@ struct ProbeTests {
       (["--log-level", "loud"], "log-level"),
       (["--client-metrics", "some"], "client-metrics"),
       (["--probe.concurrency", "0"], "probe.concurrency"),
+      (["--web.max-connections", "0"], "web.max-connections"),
+      (["--web.request-head-timeout", "soon"], "web.request-head-timeout"),
       (["--config.file", "/nonexistent/clusters.yml"], "/nonexistent/clusters.yml: cannot be read"),
       (["--config.file", "/nonexistent/clusters.yml", "--endpoints", "127.0.0.1:2379"], "do not go together"),
       (["--web.config.file", "/nonexistent/web.yml", "--endpoints", "127.0.0.1:1"], "/nonexistent/web.yml: cannot be read"),

@@ -97,6 +97,11 @@ package final class MetricsRequestHandler: Sendable {
       ])
   }
 
+  /// Counts a connection the server ended early.
+  func connectionClosed(_ reason: ConnectionDeadlines.CloseReason) {
+    instruments?.connectionsClosed[reason]?.increment()
+  }
+
   package func handle(_ request: ExporterRequest) -> ExporterResponse {
     if let authenticator {
       let outcome = authenticator.authenticate(authorization: request.headers["authorization"])

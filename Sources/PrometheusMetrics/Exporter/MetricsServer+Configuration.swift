@@ -25,9 +25,37 @@ extension MetricsServer {
     /// and so does a bcrypt check of ``basicAuthUsers`` credentials (tens of milliseconds). Count
     /// one thread per render that may block at the same time, plus one for scrapes. Default: 2.
     public var threadCount: Int = 2
-    /// The most open connections; more are refused. Default: 64.
-    public var maxConnections: Int = 64
-    /// How long an idle connection is kept open. Default: 30 seconds.
+    /// The most open connections. Past it the server accepts no more until one closes: new
+    /// connections, scrapes among them, wait in the kernel's listen queue. Keep it well above
+    /// what slow or idle clients can hold within ``requestHeadTimeout``; each connection takes a
+    /// file descriptor, and ``MetricsServer/start()`` raises the process's soft open-file limit
+    /// (`RLIMIT_NOFILE`) towards its hard limit to fit it, as Go programs do. Default: 2048.
+    public var maxConnections: Int = 2048
+    /// The most connections one client address may hold; a connection past it is closed as soon
+    /// as it is accepted and counted as
+    /// `metrics_server_connections_closed_total{reason="address_limit"}`. Keep it well above the concurrency of legitimate scrapers behind one address (a proxy or
+    /// NAT). 0 means no limit. Default: 1024.
+    public var maxConnectionsPerAddress: Int = 1024
+    /// How long a connection may take to send a complete request head, from its start or, on a
+    /// keep-alive connection, from the end of its previous request. A connection past it is
+    /// closed and counted as `metrics_server_connections_closed_total{reason="head_timeout"}`:
+    /// this bounds clients that send their head slowly or never. A keep-alive connection that sent
+    /// no next request line in that time is idle, not slow: it is counted as `idle_timeout`. A client that ends its side of
+    /// the connection with the head incomplete is closed within about a second instead, counted as
+    /// `metrics_server_connections_closed_total{reason="incomplete_head"}`. Default: 10 seconds.
+    public var requestHeadTimeout: Duration = .seconds(10)
+    /// How long the server may take to send a response, from the moment it is ready. A connection
+    /// past it (a client reading very slowly) is closed and counted as
+    /// `metrics_server_connections_closed_total{reason="send_timeout"}`. Default: 30 seconds.
+    public var responseSendTimeout: Duration = .seconds(30)
+    /// The memory each connection gets for its request (libmicrohttpd's connection memory
+    /// limit), which bounds the request head: a head that does not fit is answered
+    /// `431 Request Header Fields Too Large` (`414 URI Too Long` when the request line alone does
+    /// not) and the connection closed; a 431 is counted as
+    /// `metrics_server_connections_closed_total{reason="head_too_large"}`. At least 4096.
+    /// Default: 32 KiB.
+    public var maxRequestHeadBytes: Int = 32 * 1024
+    /// How long a connection may stay without any traffic. Default: 30 seconds.
     public var connectionTimeout: Duration = .seconds(30)
     /// Further pages, such as a readiness check (`GET`) or a reload action (`POST`). A page on the
     /// metrics or health path is never reached. Default: none.
@@ -35,8 +63,11 @@ extension MetricsServer {
     /// Whether to gzip the metrics when the scrape's `Accept-Encoding` allows it. Default: true.
     public var enableGzip: Bool = true
     /// Whether to register and record the `promhttp_metric_handler_*` metrics in the served
-    /// registry, and with ``basicAuthUsers`` `metrics_server_authentication_failures_total{reason}`
-    /// (`missing`, `malformed` or `invalid` credentials). Default: true.
+    /// registry, `metrics_server_connections_closed_total{reason}` (connections the server closed
+    /// early: `head_timeout`, `idle_timeout`, `head_too_large`, `send_timeout`, `address_limit`,
+    /// `incomplete_head`; see the connection knobs above), and with ``basicAuthUsers``
+    /// `metrics_server_authentication_failures_total{reason}` (`missing`, `malformed` or
+    /// `invalid` credentials). Default: true.
     public var instrumentsItself: Bool = true
     /// HTTPS: the server's certificate and key, and optionally client-certificate checks. `nil`
     /// serves plain HTTP. Default: `nil`.
@@ -71,12 +102,25 @@ extension MetricsServer {
 }
 
 extension MetricsServer.Configuration {
-  /// Checks what can be checked without reading files: the TLS client-certificate settings and the
-  /// basic-auth users' hashes.
+  /// Checks what can be checked without reading files: the connection limits and deadlines, the TLS
+  /// client-certificate settings and the basic-auth users' hashes.
   ///
   /// - Throws: ``MetricsServerError`` with `.invalidConfiguration`.
   func validate() throws(MetricsServerError) {
     try tls?.validate()
+    func invalid(_ message: String) -> MetricsServerError {
+      MetricsServerError(code: .invalidConfiguration, message: message)
+    }
+    guard maxConnections >= 1 else { throw invalid("maxConnections must be at least 1") }
+    guard maxConnectionsPerAddress >= 0 else {
+      throw invalid("maxConnectionsPerAddress must not be negative")
+    }
+    guard requestHeadTimeout > .zero, responseSendTimeout > .zero else {
+      throw invalid("requestHeadTimeout and responseSendTimeout must be positive")
+    }
+    guard maxRequestHeadBytes >= 4096 else {
+      throw invalid("maxRequestHeadBytes must be at least 4096")
+    }
     for (user, hash) in basicAuthUsers.sorted(by: { $0.key < $1.key }) {
       if user.contains(":") {
         throw MetricsServerError(

@@ -13,6 +13,13 @@ import Synchronization
 /// `promhttp_metric_handler_requests_total{code}`, `..._requests_in_flight` and
 /// `..._request_duration_seconds` in the registry it serves.
 ///
+/// Each connection's cost is bounded: its request head must arrive within
+/// ``Configuration/requestHeadTimeout`` and fit ``Configuration/maxRequestHeadBytes``, its response
+/// must be sent within ``Configuration/responseSendTimeout``, and one client address may hold at
+/// most ``Configuration/maxConnectionsPerAddress`` of the ``Configuration/maxConnections``
+/// connections. Slow or idle clients therefore cannot keep scrapes out; the connections the server
+/// ends early are counted in `metrics_server_connections_closed_total{reason}`.
+///
 /// It can serve HTTPS (``Configuration/tls``, optionally requiring client certificates) and
 /// require basic auth on every path (``Configuration/basicAuthUsers``, bcrypt hashes), as
 /// exporter-toolkit's web configuration does for Go exporters; refused credentials are counted in
@@ -88,13 +95,21 @@ public final class MetricsServer: Service, Sendable {
     if let setting = configuration.tls {
       tls = try TLSCredentials(loading: setting)
     }
+    // Room for the connections beside the descriptors the rest of the process uses.
+    OpenFileLimit.raise(toFit: configuration.maxConnections + 256)
     let seconds = configuration.connectionTimeout.components.seconds
+    let deadlines = ConnectionDeadlines.Limits(
+      headTimeout: configuration.requestHeadTimeout,
+      sendTimeout: configuration.responseSendTimeout,
+      maxConnectionsPerAddress: configuration.maxConnectionsPerAddress)
     return try MicroHTTPDServer(
       host: configuration.host, port: configuration.port,
       options: .init(
         threadCount: configuration.threadCount, maxConnections: configuration.maxConnections,
-        connectionTimeoutSeconds: Int(clamping: seconds), tls: tls),
-      handler: { [handler] request in handler.handle(request) })
+        connectionTimeoutSeconds: Int(clamping: seconds),
+        connectionMemoryBytes: configuration.maxRequestHeadBytes, deadlines: deadlines, tls: tls),
+      handler: { [handler] request in handler.handle(request) },
+      closed: { [handler] reason in handler.connectionClosed(reason) })
   }
 
   /// The port the server listens on while it runs (the chosen one when configured with port 0).

@@ -25,6 +25,15 @@ struct MetricsServerInstruments: Sendable {
     "Total number of requests refused with 401 for missing, malformed or invalid basic-auth "
     + "credentials, by reason."
 
+  /// Connections the server ended before their clients did, by reason.
+  static let connectionsClosedName = "metrics_server_connections_closed_total"
+  static let connectionsClosedHelp =
+    "Total number of connections the server closed early: request head not complete in time "
+    + "(head_timeout), keep-alive connection without a next request in that time (idle_timeout) "
+    + "or head too large (head_too_large), response not sent in time (send_timeout), "
+    + "client address over its connection limit (address_limit), client ended its side with the "
+    + "head incomplete (incomplete_head)."
+
   let ok: Counter
   let internalError: Counter
   let unavailable: Counter
@@ -32,6 +41,8 @@ struct MetricsServerInstruments: Sendable {
   let duration: Histogram
   /// The authentication-failure counters by reason; `nil` when the server has no basic-auth users.
   let authenticationFailures: [BasicAuthenticator.Refusal: Counter]?
+  /// The early-close counters by reason.
+  let connectionsClosed: [ConnectionDeadlines.CloseReason: Counter]
 
   /// Registers the families (or reuses them when another server registered them in this registry).
   ///
@@ -56,18 +67,23 @@ struct MetricsServerInstruments: Sendable {
         name: Self.durationName, help: Self.durationHelp, labelNames: [],
         buckets: Self.durationBuckets)
     ).labels()
-    if authentication {
-      let failures = registry.registerOrReuse(
-        registry.makeCounterFamilyUnregistered(
-          name: Self.authenticationFailuresName, help: Self.authenticationFailuresHelp,
-          labelNames: ["reason"]))
-      // Pre-resolved, so every reason's series exists from the first scrape.
-      authenticationFailures = Dictionary(
-        uniqueKeysWithValues: BasicAuthenticator.Refusal.allCases.map {
-          ($0, failures.labels($0.rawValue))
-        })
-    } else {
-      authenticationFailures = nil
-    }
+    connectionsClosed = Self.countersByReason(
+      registry, name: Self.connectionsClosedName, help: Self.connectionsClosedHelp)
+    authenticationFailures =
+      authentication
+      ? Self.countersByReason(
+        registry, name: Self.authenticationFailuresName, help: Self.authenticationFailuresHelp)
+      : nil
+  }
+
+  /// Registers (or reuses) a counter family labelled `reason` with one series per reason,
+  /// pre-resolved so every reason's series exists from the first scrape.
+  private static func countersByReason<Reason>(
+    _ registry: MetricsRegistry, name: String, help: String
+  ) -> [Reason: Counter] where Reason: CaseIterable & Hashable & RawRepresentable<String> {
+    let family = registry.registerOrReuse(
+      registry.makeCounterFamilyUnregistered(name: name, help: help, labelNames: ["reason"]))
+    return Dictionary(
+      uniqueKeysWithValues: Reason.allCases.map { ($0, family.labels($0.rawValue)) })
   }
 }

@@ -25,6 +25,11 @@ final class MicroHTTPDServer: Sendable {
     var threadCount: Int
     var maxConnections: Int
     var connectionTimeoutSeconds: Int
+    /// The most bytes of memory per connection, which bounds its request head (libmicrohttpd's
+    /// `MHD_OPTION_CONNECTION_MEMORY_LIMIT`).
+    var connectionMemoryBytes: Int
+    /// The head and send deadlines and the per-address bound.
+    var deadlines: ConnectionDeadlines.Limits
     /// HTTPS credentials; `nil` serves plain HTTP.
     var tls: TLSCredentials? = nil
   }
@@ -38,14 +43,19 @@ final class MicroHTTPDServer: Sendable {
   private let dispatcher: RequestDispatcher
   /// The C strings the daemon was given for TLS, kept for as long as it runs.
   private let tlsStrings: TLSStrings?
+  /// Holds the daemon's connections to their deadlines.
+  private let sweeper: ConnectionSweeper
 
   /// Binds and starts the daemon.
   ///
   /// - Throws: ``MetricsServerError`` with `.invalidAddress` or `.startFailed`, or for TLS
   ///   credentials that do not parse or fit together `.invalidTLSCredentials`.
+  /// - Parameters:
+  ///   - closed: Counts each connection ended early, by reason.
   init(
     host: String, port: Int, options: Options,
-    handler: @escaping @Sendable (ExporterRequest) -> ExporterResponse
+    handler: @escaping @Sendable (ExporterRequest) -> ExporterResponse,
+    closed: @escaping @Sendable (ConnectionDeadlines.CloseReason) -> Void = { _ in }
   ) throws(MetricsServerError) {
     guard (0...65535).contains(port) else {
       throw MetricsServerError(code: .invalidAddress, message: "port \(port) is out of range")
@@ -68,6 +78,7 @@ final class MicroHTTPDServer: Sendable {
       .integer(.THREAD_POOL_SIZE, max(options.threadCount, 1)),
       .integer(.CONNECTION_LIMIT, max(options.maxConnections, 1)),
       .integer(.CONNECTION_TIMEOUT, max(options.connectionTimeoutSeconds, 1)),
+      .integer(.CONNECTION_MEMORY_LIMIT, options.connectionMemoryBytes),
     ]
     var clientCertificates = CMHD_CLIENT_CERTIFICATES_NONE
     var tlsStrings: TLSStrings? = nil
@@ -86,16 +97,25 @@ final class MicroHTTPDServer: Sendable {
       tlsStrings = strings
     }
     items.append(.end)
-    let dispatcher = RequestDispatcher(handler: handler, clientCertificates: clientCertificates)
+    let sweeper = ConnectionSweeper(limits: options.deadlines, record: closed)
+    guard sweeper.start() else {
+      throw MetricsServerError(
+        code: .startFailed, message: "cannot start the connection sweeper thread")
+    }
+    let dispatcher = RequestDispatcher(
+      handler: handler, clientCertificates: clientCertificates, sweeper: sweeper)
     let flags = MicroHTTPDFlags.daemonFlags(
       ipv6: address.pointee.ai_family == AF_INET6, tls: options.tls != nil)
     let started = items.withUnsafeBufferPointer { items in
       cmhd_start_daemon(
         flags, UInt16(port), MicroHTTPDCallbacks.accessHandler,
-        Unmanaged.passUnretained(dispatcher).toOpaque(), items.baseAddress, clientCertificates)
+        Unmanaged.passUnretained(dispatcher).toOpaque(),
+        MicroHTTPDCallbacks.connectionNotification, MicroHTTPDCallbacks.requestCompleted,
+        MicroHTTPDCallbacks.requestLineReceived, items.baseAddress)
     }
     guard let started else {
       let error = errno
+      sweeper.stop()
       throw MetricsServerError(
         code: .startFailed,
         message: "cannot listen on \(host):\(port)\(options.tls == nil ? "" : " with TLS")",
@@ -105,6 +125,7 @@ final class MicroHTTPDServer: Sendable {
     self.daemon = Mutex(DaemonPointer(pointer: started))
     self.dispatcher = dispatcher
     self.tlsStrings = tlsStrings
+    self.sweeper = sweeper
   }
 
   /// Checks with GnuTLS, as libmicrohttpd will load them, that the certificate chain and key parse
@@ -149,7 +170,8 @@ final class MicroHTTPDServer: Sendable {
     stop()
   }
 
-  /// Closes the listening socket and connections and waits for the server threads. Idempotent.
+  /// Closes the listening socket and connections and waits for the server threads and the
+  /// sweeper. Idempotent.
   func stop() {
     daemon.withLock { daemon in
       if let running = daemon {
@@ -157,6 +179,7 @@ final class MicroHTTPDServer: Sendable {
         daemon = nil
       }
     }
+    sweeper.stop()
   }
 }
 
@@ -211,12 +234,16 @@ final class RequestDispatcher: Sendable {
   let handler: @Sendable (ExporterRequest) -> ExporterResponse
   /// The shim's client-certificate mode (`CMHD_CLIENT_CERTIFICATES_*`).
   let clientCertificates: Int32
+  /// Told of each connection's start, requests and close.
+  let sweeper: ConnectionSweeper
 
   init(
-    handler: @escaping @Sendable (ExporterRequest) -> ExporterResponse, clientCertificates: Int32
+    handler: @escaping @Sendable (ExporterRequest) -> ExporterResponse, clientCertificates: Int32,
+    sweeper: ConnectionSweeper
   ) {
     self.handler = handler
     self.clientCertificates = clientCertificates
+    self.sweeper = sweeper
   }
 }
 
@@ -256,6 +283,8 @@ enum MicroHTTPDCallbacks {
     }
     requestContext?.pointee = context
     let dispatcher = Unmanaged<RequestDispatcher>.fromOpaque(context).takeUnretainedValue()
+    let id = ConnectionDeadlines.ID(bitPattern: Int(bitPattern: connection))
+    dispatcher.sweeper.headReceived(id)
     // The handshake enforced the client-certificate policy; a connection that fails it here is
     // closed without an answer, as a failed handshake would be.
     if dispatcher.clientCertificates != CMHD_CLIENT_CERTIFICATES_NONE,
@@ -271,7 +300,57 @@ enum MicroHTTPDCallbacks {
       acceptEncoding: headers["accept-encoding"],
       query: values(connection, .getArgument),
       headers: headers)
-    return send(dispatcher.handler(request), on: connection)
+    let queued = send(dispatcher.handler(request), on: connection)
+    dispatcher.sweeper.responseQueued(id)
+    return queued
+  }
+
+  /// Tells the sweeper of each connection's start (with its socket and client address) and close;
+  /// on an HTTPS daemon that checks client certificates, also sets up the new connection's TLS
+  /// session.
+  static let connectionNotification: MHD_NotifyConnectionCallback = {
+    context, connection, _, code in
+    guard let context, let connection else { return }
+    let dispatcher = Unmanaged<RequestDispatcher>.fromOpaque(context).takeUnretainedValue()
+    let id = ConnectionDeadlines.ID(bitPattern: Int(bitPattern: connection))
+    switch code {
+    case .CONNECTION_NOTIFY_STARTED:
+      if dispatcher.clientCertificates != CMHD_CLIENT_CERTIFICATES_NONE {
+        cmhd_configure_client_certificates(connection, dispatcher.clientCertificates)
+      }
+      var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+      let known = cmhd_connection_client_address(connection, &text, text.count) == 0
+      let address = known ? String(cString: text) : ""
+      dispatcher.sweeper.connectionStarted(
+        id, socket: cmhd_connection_socket(connection), address: address)
+    case .CONNECTION_NOTIFY_CLOSED:
+      dispatcher.sweeper.connectionClosed(id)
+    default:
+      break
+    }
+  }
+
+  /// Tells the sweeper that a request line arrived. Returns no request context, which leaves it to
+  /// the access handler.
+  static let requestLineReceived:
+    @convention(c) (UnsafeMutableRawPointer?, UnsafePointer<CChar>?, OpaquePointer?) ->
+      UnsafeMutableRawPointer? = { context, _, connection in
+        guard let context, let connection else { return nil }
+        let dispatcher = Unmanaged<RequestDispatcher>.fromOpaque(context).takeUnretainedValue()
+        dispatcher.sweeper.requestLineReceived(
+          ConnectionDeadlines.ID(bitPattern: Int(bitPattern: connection)))
+        return nil
+      }
+
+  /// Tells the sweeper that a request completed, with the status of the response queued for it
+  /// (the handler's, or libmicrohttpd's own answer to a head it refused).
+  static let requestCompleted: MHD_RequestCompletedCallback = { context, connection, _, _ in
+    guard let context, let connection else { return }
+    let dispatcher = Unmanaged<RequestDispatcher>.fromOpaque(context).takeUnretainedValue()
+    let status = Int(cmhd_connection_http_status(connection))
+    dispatcher.sweeper.requestCompleted(
+      ConnectionDeadlines.ID(bitPattern: Int(bitPattern: connection)),
+      status: status == 0 ? nil : status)
   }
 
   /// The header fields (names lowercased) or the query arguments (decoded by libmicrohttpd; an
