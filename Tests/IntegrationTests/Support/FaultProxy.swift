@@ -21,6 +21,9 @@ import Synchronization
 /// proxy.set(.dropResponses)
 /// ```
 final class FaultProxy: Sendable {
+  /// What the proxy does to the bytes it relays.
+  typealias Mode = FaultProxyMode
+
   /// `127.0.0.1:PORT`: where clients connect.
   let endpoint: String
   private let server: any Channel
