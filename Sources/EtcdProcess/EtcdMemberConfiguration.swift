@@ -42,6 +42,11 @@ package struct EtcdMemberConfiguration: Sendable, Hashable {
   package var outputFile = "/dev/null"
   /// Flags put after all the others (TLS files, quotas, ...).
   package var extraArguments: [String] = []
+  /// A command that runs the member, put before the executable: e.g. `["ip", "netns", "exec", "ns0"]`
+  /// runs it in the network namespace `ns0`. Its first word is looked up on `PATH`. It must exec the
+  /// member in its own process (as `ip netns exec` does), so that the PID started is the member's.
+  /// Default empty: the executable starts directly.
+  package var launchPrefix: [String] = []
 
   /// Describes a member that starts a cluster of its own: `initialCluster` is the member alone.
   ///
@@ -56,6 +61,15 @@ package struct EtcdMemberConfiguration: Sendable, Hashable {
     self.clientURL = clientURL
     self.peerURL = peerURL
     self.initialCluster = [EtcdPeer(name: name, peerURL: peerURL)]
+  }
+
+  /// The whole command line that starts the member: ``launchPrefix``, the executable at
+  /// `executablePath`, then ``arguments``.
+  ///
+  /// - Parameter executablePath: Where `executable` was found.
+  /// - Returns: The words to spawn, the first one the program that starts.
+  package func commandLine(executablePath: String) -> [String] {
+    launchPrefix + [executablePath] + arguments
   }
 
   /// The command line after the executable: the member's flags, the cluster flags that are set, the

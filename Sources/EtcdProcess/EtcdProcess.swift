@@ -8,7 +8,8 @@ import Synchronization
 
 extension EtcdMemberConfiguration {
   /// Starts the member with `posix_spawn`: `executable` (found on `PATH` when it is a bare name) with
-  /// ``arguments``, stdin from `/dev/null`, stdout and stderr appended to `outputFile`.
+  /// ``arguments``, behind ``launchPrefix`` when it has one (``commandLine(executablePath:)``), stdin
+  /// from `/dev/null`, stdout and stderr appended to `outputFile`.
   ///
   /// It returns as soon as the process exists: wait for it to serve with
   /// ``EtcdProcess/waitUntilHealthy(_:timeout:interval:)``.
@@ -20,7 +21,7 @@ extension EtcdMemberConfiguration {
       let place = executable.contains("/") ? "" : " on PATH"
       throw EtcdProcessError(.executableNotFound, "no executable `\(executable)`\(place)")
     }
-    let pid = try ChildProcess.spawn([path] + arguments, outputFile: outputFile)
+    let pid = try ChildProcess.spawn(commandLine(executablePath: path), outputFile: outputFile)
     return EtcdProcess(configuration: self, pid: pid)
   }
 }

@@ -97,6 +97,22 @@ private func changed(
     #expect(!member.unsafeNoFsync)
     #expect(member.logFile == nil)
     #expect(member.extraArguments.isEmpty)
+    #expect(member.launchPrefix.isEmpty)
+  }
+
+  @Test func commandLineWithoutALaunchPrefixStartsTheExecutable() {
+    let member = Self.alone
+    #expect(member.commandLine(executablePath: "/usr/bin/etcd") == ["/usr/bin/etcd"] + member.arguments)
+  }
+
+  @Test func commandLineRunsTheExecutableBehindTheLaunchPrefix() {
+    let member = changed(Self.alone) {
+      $0.launchPrefix = ["ip", "netns", "exec", "ns0"]
+      $0.unsafeNoFsync = true
+    }
+    let expected = ["ip", "netns", "exec", "ns0", "/usr/bin/etcd"] + member.arguments
+    #expect(member.commandLine(executablePath: "/usr/bin/etcd") == expected)
+    #expect(member.arguments.last == "--unsafe-no-fsync", "the prefix is not part of etcd's own flags")
   }
 
   @Test(arguments: [
