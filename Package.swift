@@ -183,6 +183,18 @@ let package = Package(
       path: "Tests/LoopbackTestSupport",
       swiftSettings: strictSwift6
     ),
+    // A linearizability checker (Wing & Gong with Lowe's memo) with etcd's KV model, and etcd's watch
+    // guarantees, for the histories the integration tests record. No dependencies.
+    .target(
+      name: "EtcdHistoryChecks",
+      path: "Tests/EtcdHistoryChecks",
+      swiftSettings: strictSwift6
+    ),
+    .testTarget(
+      name: "EtcdHistoryChecksTests",
+      dependencies: ["EtcdHistoryChecks"],
+      swiftSettings: strictSwift6
+    ),
     .testTarget(
       name: "GRPCProtocolTests",
       dependencies: [
@@ -239,6 +251,7 @@ let package = Package(
         .product(name: "NIOPosix", package: "swift-nio"),
         "LoopbackTestSupport",
         "EtcdProcess",
+        "EtcdHistoryChecks",
       ],
       swiftSettings: strictSwift6
     ),

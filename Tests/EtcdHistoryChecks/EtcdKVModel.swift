@@ -1,0 +1,44 @@
+/// etcd's KV as a sequential specification: the revision and the live keys (value, create revision,
+/// mod revision, version), changed by puts, deletes and transactions as ``EtcdKVState/executing(_:)``
+/// describes.
+///
+/// A returned operation is possible when etcd's response to it from the state equals the recorded one
+/// (``KVResponse/agrees(with:)``). A pending write leads to two states, applied or not; a pending read to
+/// the same state.
+package struct EtcdKVModel: HistoryModel {
+  /// The store's revision before the history.
+  package var initialRevision: Int64
+  /// The live keys before the history.
+  package var initialKeys: [KeyValueRecord]
+
+  /// Creates the model of a store at `initialRevision` holding `initialKeys`.
+  package init(initialRevision: Int64, initialKeys: [KeyValueRecord] = []) {
+    self.initialRevision = initialRevision
+    self.initialKeys = initialKeys
+  }
+
+  /// The store before the history.
+  package var initialState: EtcdKVState {
+    EtcdKVState(revision: initialRevision, keys: initialKeys)
+  }
+
+  /// The states `input` leads to from `state` when etcd answers `output` (nil: pending).
+  package func step(_ state: EtcdKVState, _ input: KVRequest, _ output: KVResponse?) -> [EtcdKVState] {
+    let execution = state.executing(input)
+    guard let output else {
+      return execution.state == state ? [state] : [execution.state, state]
+    }
+    return execution.response.agrees(with: output) ? [execution.state] : []
+  }
+
+  /// Revisions never go back: a response that created revision r needs a store below r, any other
+  /// one a store at r.
+  package func cannotAnswer(_ input: KVRequest, _ output: KVResponse, from state: EtcdKVState) -> Bool {
+    output.createsRevision ? state.revision >= output.revision : state.revision > output.revision
+  }
+
+  /// Ranges, and transactions of ranges only, never change the store.
+  package func isReadOnly(_ input: KVRequest) -> Bool {
+    !input.canWrite
+  }
+}
