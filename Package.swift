@@ -183,8 +183,7 @@ let package = Package(
       path: "Tests/LoopbackTestSupport",
       swiftSettings: strictSwift6
     ),
-    // A linearizability checker (Wing & Gong with Lowe's memo) with etcd's KV model, and etcd's watch
-    // guarantees, for the histories the integration tests record. No dependencies.
+    // Checks of recorded etcd histories for the integration tests: linearizability and watch guarantees.
     .target(
       name: "EtcdHistoryChecks",
       path: "Tests/EtcdHistoryChecks",

@@ -5,11 +5,21 @@
 /// A returned operation is possible when etcd's response to it from the state equals the recorded one
 /// (``KVResponse/agrees(with:)``). A pending write leads to two states, applied or not; a pending read to
 /// the same state.
+///
+/// Prepared for a history (``prepared(for:)``), a pending write is applied only where the revision it
+/// creates is free and seen: not created by a returned write (revisions are created once), and not above
+/// every response's revision (a write no response ever sees is one that never happened, as far as the
+/// history can tell).
 package struct EtcdKVModel: HistoryModel {
   /// The store's revision before the history.
   package var initialRevision: Int64
   /// The live keys before the history.
   package var initialKeys: [KeyValueRecord]
+  /// The revisions that returned writes created; a pending write cannot create one of them.
+  package var revisionsCreatedByReturnedWrites: Set<Int64> = []
+  /// The highest revision a response shows, nil when unknown; a pending write creating a later one
+  /// is left unapplied.
+  package var highestObservedRevision: Int64?
 
   /// Creates the model of a store at `initialRevision` holding `initialKeys`.
   package init(initialRevision: Int64, initialKeys: [KeyValueRecord] = []) {
@@ -26,7 +36,13 @@ package struct EtcdKVModel: HistoryModel {
   package func step(_ state: EtcdKVState, _ input: KVRequest, _ output: KVResponse?) -> [EtcdKVState] {
     let execution = state.executing(input)
     guard let output else {
-      return execution.state == state ? [state] : [execution.state, state]
+      let created = execution.state.revision
+      if execution.state == state || revisionsCreatedByReturnedWrites.contains(created)
+        || created > highestObservedRevision ?? .max
+      {
+        return [state]
+      }
+      return [execution.state, state]
     }
     return execution.response.agrees(with: output) ? [execution.state] : []
   }
@@ -35,6 +51,16 @@ package struct EtcdKVModel: HistoryModel {
   /// one a store at r.
   package func cannotAnswer(_ input: KVRequest, _ output: KVResponse, from state: EtcdKVState) -> Bool {
     output.createsRevision ? state.revision >= output.revision : state.revision > output.revision
+  }
+
+  /// This model with the revisions `history`'s returned writes created and the highest revision its
+  /// responses show.
+  package func prepared(for history: [EtcdHistoryOperation]) -> EtcdKVModel {
+    let responses = history.compactMap(\.output)
+    var prepared = self
+    prepared.revisionsCreatedByReturnedWrites = Set(responses.filter(\.createsRevision).map(\.revision))
+    prepared.highestObservedRevision = responses.map(\.revision).max() ?? initialRevision
+    return prepared
   }
 
   /// Ranges, and transactions of ranges only, never change the store.

@@ -11,6 +11,14 @@ package struct EtcdKVState: Hashable, Sendable {
     self.keys = Dictionary(keys.map { ($0.key, $0) }, uniquingKeysWith: { _, last in last })
   }
 
+  /// Hashes the revision and the number of live keys only: states the checker compares mostly differ
+  /// in those, and hashing every record of every state it remembers would dominate its time. Equal
+  /// states hash equally; the rest is left to `==`.
+  package func hash(into hasher: inout Hasher) {
+    hasher.combine(revision)
+    hasher.combine(keys.count)
+  }
+
   /// The live keys in `range`, in key byte order (a range response's `kvs`).
   package func liveKeys(in range: KeyRange) -> [KeyValueRecord] {
     if range.rangeEnd == nil {

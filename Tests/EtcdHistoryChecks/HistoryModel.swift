@@ -22,6 +22,11 @@ package protocol HistoryModel: Sendable {
   /// checker abandons a search state as soon as a returned operation it has still to linearize cannot
   /// be explained any more (in etcd: the store has passed the response's revision).
   func cannotAnswer(_ input: Input, _ output: Output, from state: State) -> Bool
+
+  /// The model to check `history` with. A model may learn facts about the whole history here that
+  /// prune the search (``EtcdKVModel``: which revisions returned writes created, and the highest
+  /// revision any response shows).
+  func prepared(for history: [HistoryOperation<Input, Output>]) -> Self
 }
 
 extension HistoryModel {
@@ -30,4 +35,7 @@ extension HistoryModel {
 
   /// Any answer may still come: the checker finds out only by trying.
   package func cannotAnswer(_ input: Input, _ output: Output, from state: State) -> Bool { false }
+
+  /// The model as it is: nothing learnt from the history.
+  package func prepared(for history: [HistoryOperation<Input, Output>]) -> Self { self }
 }

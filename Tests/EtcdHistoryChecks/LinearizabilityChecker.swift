@@ -62,6 +62,7 @@ package struct LinearizabilityChecker<Model: HistoryModel> {
   /// the state and have no answer to check.
   package func check(_ history: [HistoryOperation<Model.Input, Model.Output>]) -> LinearizabilityResult {
     let operations = history.filter { $0.output != nil || !model.isReadOnly($0.input) }
+    let preparedModel = model.prepared(for: operations)
     let entries = Self.sortedEntries(operations)
     let head = entries.count
     // The list: next/previous entry index, `head` the sentinel, -1 the end.
@@ -81,7 +82,7 @@ package struct LinearizabilityChecker<Model: HistoryModel> {
       if next[entry] != -1 { previous[next[entry]] = entry }
     }
 
-    var state = model.initialState
+    var state = preparedModel.initialState
     var linearized = OperationSet(count: operations.count)
     var memo: Set<MemoKey> = []
     var stack: [Frame] = []
@@ -122,7 +123,7 @@ package struct LinearizabilityChecker<Model: HistoryModel> {
       var candidate = next[head]
       while candidate != -1, entries[candidate].isCall {
         let operation = operations[entries[candidate].operation]
-        if let output = operation.output, model.cannotAnswer(operation.input, output, from: state) {
+        if let output = operation.output, preparedModel.cannotAnswer(operation.input, output, from: state) {
           return entries[candidate].returnEntry
         }
         candidate = next[candidate]
@@ -142,7 +143,7 @@ package struct LinearizabilityChecker<Model: HistoryModel> {
       } else if entry.isCall {
         if steps >= maxSteps { return .inconclusive(steps: steps) }
         steps += 1
-        var successors = model.step(state, operation.input, operation.output)
+        var successors = preparedModel.step(state, operation.input, operation.output)
         if identityFailed[entry.operation] { successors.removeAll { $0 == state } }
         linearized.insert(entry.operation)
         if let chosen = firstUnvisited(successors, from: 0) {
@@ -178,7 +179,7 @@ package struct LinearizabilityChecker<Model: HistoryModel> {
         // A read-only operation the model accepted here can be linearized here in any completion that
         // linearizes it later (it changes no state, and no unlinearized operation returned before its
         // call), so skipping it cannot help: its frame's node has failed too.
-        if model.isReadOnly(operations[operation].input) { continue }
+        if preparedModel.isReadOnly(operations[operation].input) { continue }
         noteIdentityFailed(operation, at: frame.stateBefore, among: frame.successors)
         cursor = next[frame.callEntry]
         exhausted = false

@@ -121,6 +121,25 @@ import Testing
     #expect(model.step(state, .txn(txn), .txn(revision: 6, succeeded: true, results: [])).isEmpty)
   }
 
+  @Test func preparedModelAppliesPendingWritesOnlyAtFreeSeenRevisions() {
+    let history = [
+      operation(1, .put(key: "b", value: "1"), 0, 10, .put(revision: 7)),
+      operation(2, .range(key: "b", rangeEnd: nil), 20, 30, .range(revision: 8, kvs: [])),
+    ]
+    let prepared = model.prepared(for: history)
+    #expect(prepared.revisionsCreatedByReturnedWrites == [7])
+    #expect(prepared.highestObservedRevision == 8)
+    let put = KVRequest.put(key: "a", value: "2")
+    let at5 = model.initialState
+    let at6 = at5.executing(.put(key: "c", value: "1")).state
+    let at7 = at6.executing(.put(key: "c", value: "2")).state
+    // Revision 6 is free, 7 belongs to operation 1, 9 is above every response.
+    #expect(prepared.step(at5, put, nil) == [at5.executing(put).state, at5])
+    #expect(prepared.step(at6, put, nil) == [at6])
+    #expect(prepared.step(at7, put, nil) == [at7.executing(put).state, at7])
+    #expect(prepared.step(at7.executing(put).state, put, nil) == [at7.executing(put).state])
+  }
+
   @Test func pendingWriteBranchesAndPendingReadDoesNot() {
     let state = model.initialState
     let applied = state.executing(.put(key: "a", value: "2")).state
