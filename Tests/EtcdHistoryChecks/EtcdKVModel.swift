@@ -34,6 +34,11 @@ package struct EtcdKVModel: HistoryModel {
 
   /// The states `input` leads to from `state` when etcd answers `output` (nil: pending).
   package func step(_ state: EtcdKVState, _ input: KVRequest, _ output: KVResponse?) -> [EtcdKVState] {
+    // A response's revision tells the only store revision it can come from: rule the rest out before
+    // running the request.
+    if let output, state.revision != (output.createsRevision ? output.revision - 1 : output.revision) {
+      return []
+    }
     let execution = state.executing(input)
     guard let output else {
       let created = execution.state.revision

@@ -148,12 +148,17 @@ package struct LinearizabilityChecker<Model: HistoryModel> {
         linearized.insert(entry.operation)
         if let chosen = firstUnvisited(successors, from: 0) {
           push(cursor, before: state, successors, chosen: chosen)
-        } else {
-          linearized.remove(entry.operation)
+          continue
+        }
+        linearized.remove(entry.operation)
+        // A read-only operation that fits but whose next state failed before fails this node too
+        // (see below); anything else is skipped here.
+        if successors.isEmpty || !preparedModel.isReadOnly(operation.input) {
           noteIdentityFailed(entry.operation, at: state, among: successors)
           cursor = next[cursor]
+          continue
         }
-        continue
+        stuckReturn = entry.returnEntry
       }
       // A return whose operation no order so far explains (or will).
       if stack.count > failure?.depth ?? -1 {
