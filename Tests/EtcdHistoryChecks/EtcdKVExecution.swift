@@ -68,7 +68,9 @@ extension KVResponse {
     case .range(_, let kvs): .range(revision: revision, kvs: kvs)
     case .delete(_, let deleted): .delete(revision: revision, deleted: deleted)
     case .txn(_, let succeeded, let results):
-      .txn(revision: revision, succeeded: succeeded, results: results.map { $0.withRevision(revision) })
+      .txn(
+        revision: revision, succeeded: succeeded, results: results.map { $0.withRevision(revision) }
+      )
     }
   }
 }

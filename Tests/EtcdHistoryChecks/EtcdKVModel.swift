@@ -1,15 +1,15 @@
 /// etcd's KV as a sequential specification: the revision and the live keys (value, create revision,
-/// mod revision, version), changed by puts, deletes and transactions as ``EtcdKVState/executing(_:)``
-/// describes.
+/// mod revision, version), changed by puts, deletes and transactions as
+/// ``EtcdKVState/executing(_:)`` describes.
 ///
-/// A returned operation is possible when etcd's response to it from the state equals the recorded one
-/// (``KVResponse/agrees(with:)``). A pending write leads to two states, applied or not; a pending read to
-/// the same state.
+/// A returned operation is possible when etcd's response to it from the state equals the recorded
+/// one (``KVResponse/agrees(with:)``). A pending write leads to two states, applied or not; a
+/// pending read to the same state.
 ///
-/// Prepared for a history (``prepared(for:)``), a pending write is applied only where the revision it
-/// creates is free and seen: not created by a returned write (revisions are created once), and not above
-/// every response's revision (a write no response ever sees is one that never happened, as far as the
-/// history can tell).
+/// Prepared for a history (``prepared(for:)``), a pending write is applied only where the revision
+/// it creates is free and seen: not created by a returned write (revisions are created once), and
+/// not above every response's revision (a write no response ever sees is one that never happened,
+/// as far as the history can tell).
 package struct EtcdKVModel: HistoryModel {
   /// The store's revision before the history.
   package var initialRevision: Int64
@@ -33,10 +33,14 @@ package struct EtcdKVModel: HistoryModel {
   }
 
   /// The states `input` leads to from `state` when etcd answers `output` (nil: pending).
-  package func step(_ state: EtcdKVState, _ input: KVRequest, _ output: KVResponse?) -> [EtcdKVState] {
-    // A response's revision tells the only store revision it can come from: rule the rest out before
-    // running the request.
-    if let output, state.revision != (output.createsRevision ? output.revision - 1 : output.revision) {
+  package func step(_ state: EtcdKVState, _ input: KVRequest, _ output: KVResponse?)
+    -> [EtcdKVState]
+  {
+    // A response's revision tells the only store revision it can come from: rule the rest out
+    // before running the request.
+    if let output,
+      state.revision != (output.createsRevision ? output.revision - 1 : output.revision)
+    {
       return []
     }
     let execution = state.executing(input)
@@ -54,7 +58,9 @@ package struct EtcdKVModel: HistoryModel {
 
   /// Revisions never go back: a response that created revision r needs a store below r, any other
   /// one a store at r.
-  package func cannotAnswer(_ input: KVRequest, _ output: KVResponse, from state: EtcdKVState) -> Bool {
+  package func cannotAnswer(_ input: KVRequest, _ output: KVResponse, from state: EtcdKVState)
+    -> Bool
+  {
     output.createsRevision ? state.revision >= output.revision : state.revision > output.revision
   }
 
@@ -63,7 +69,8 @@ package struct EtcdKVModel: HistoryModel {
   package func prepared(for history: [EtcdHistoryOperation]) -> EtcdKVModel {
     let responses = history.compactMap(\.output)
     var prepared = self
-    prepared.revisionsCreatedByReturnedWrites = Set(responses.filter(\.createsRevision).map(\.revision))
+    prepared.revisionsCreatedByReturnedWrites = Set(
+      responses.filter(\.createsRevision).map(\.revision))
     prepared.highestObservedRevision = responses.map(\.revision).max() ?? initialRevision
     return prepared
   }

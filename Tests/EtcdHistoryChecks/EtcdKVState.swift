@@ -11,9 +11,9 @@ package struct EtcdKVState: Hashable, Sendable {
     self.keys = Dictionary(keys.map { ($0.key, $0) }, uniquingKeysWith: { _, last in last })
   }
 
-  /// Hashes the revision and the number of live keys only: states the checker compares mostly differ
-  /// in those, and hashing every record of every state it remembers would dominate its time. Equal
-  /// states hash equally; the rest is left to `==`.
+  /// Hashes the revision and the number of live keys only: states the checker compares mostly
+  /// differ in those, and hashing every record of every state it remembers would dominate its time.
+  /// Equal states hash equally; the rest is left to `==`.
   package func hash(into hasher: inout Hasher) {
     hasher.combine(revision)
     hasher.combine(keys.count)
@@ -24,6 +24,8 @@ package struct EtcdKVState: Hashable, Sendable {
     if range.rangeEnd == nil {
       return keys[range.key].map { [$0] } ?? []
     }
-    return keys.values.filter { range.contains($0.key) }.sorted { KeyRange.precedes($0.key, $1.key) }
+    return keys.values.filter { range.contains($0.key) }.sorted {
+      KeyRange.precedes($0.key, $1.key)
+    }
   }
 }

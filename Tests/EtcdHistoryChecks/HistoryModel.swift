@@ -14,13 +14,13 @@ package protocol HistoryModel: Sendable {
   /// pending, its answer unknown). Empty: not possible.
   func step(_ state: State, _ input: Input, _ output: Output?) -> [State]
 
-  /// Whether `input` never changes the state. The checker leaves pending operations with such inputs
-  /// out: with no answer and no effect they constrain nothing.
+  /// Whether `input` never changes the state. The checker leaves pending operations with such
+  /// inputs out: with no answer and no effect they constrain nothing.
   func isReadOnly(_ input: Input) -> Bool
 
   /// Whether no state reachable from `state`, by any operations, lets `input` answer `output`. The
-  /// checker abandons a search state as soon as a returned operation it has still to linearize cannot
-  /// be explained any more (in etcd: the store has passed the response's revision).
+  /// checker abandons a search state as soon as a returned operation it has still to linearize
+  /// cannot be explained any more (in etcd: the store has passed the response's revision).
   func cannotAnswer(_ input: Input, _ output: Output, from state: State) -> Bool
 
   /// The model to check `history` with. A model may learn facts about the whole history here that

@@ -1,11 +1,13 @@
 /// One operation of a history: who called what when, and how it ended.
-package struct HistoryOperation<Input: Hashable & Sendable, Output: Hashable & Sendable>: Hashable, Sendable {
+package struct HistoryOperation<Input: Hashable & Sendable, Output: Hashable & Sendable>: Hashable,
+  Sendable
+{
   /// How an operation ended.
   package enum Outcome: Hashable, Sendable {
     /// The operation answered `Output` at time `at`.
     case returned(Output, at: UInt64)
-    /// No answer (timed out, connection lost): the operation may or may not have taken effect, at any
-    /// time after `call`.
+    /// No answer (timed out, connection lost): the operation may or may not have taken effect, at
+    /// any time after `call`.
     case pending
   }
 

@@ -40,8 +40,8 @@ package struct KVCompare: Hashable, Sendable {
 
   /// Whether the compare holds on `record`, the key's live record or nil when the key is missing.
   ///
-  /// As etcd's `applyCompare`: a `value` compare on a missing key is false; any other target compares
-  /// the missing key's field as 0.
+  /// As etcd's `applyCompare`: a `value` compare on a missing key is false; any other target
+  /// compares the missing key's field as 0.
   package func holds(on record: KeyValueRecord?) -> Bool {
     let order: Int
     switch target {

@@ -6,14 +6,15 @@ package indirect enum KVResponse: Hashable, Sendable {
   case range(revision: Int64, kvs: [KeyValueRecord])
   /// A delete's response: the revision after it and how many keys it deleted.
   case delete(revision: Int64, deleted: Int64)
-  /// A transaction's response: the revision after it, whether the compares held, and one response per
-  /// operation of the branch that ran.
+  /// A transaction's response: the revision after it, whether the compares held, and one response
+  /// per operation of the branch that ran.
   case txn(revision: Int64, succeeded: Bool, results: [KVResponse])
 
   /// The header revision.
   package var revision: Int64 {
     switch self {
-    case .put(let revision), .range(let revision, _), .delete(let revision, _), .txn(let revision, _, _):
+    case .put(let revision), .range(let revision, _), .delete(let revision, _),
+      .txn(let revision, _, _):
       revision
     }
   }
@@ -32,8 +33,8 @@ package indirect enum KVResponse: Hashable, Sendable {
   /// Whether `other` says the same as this response.
   ///
   /// The header revisions must be equal; the revisions of a transaction's nested responses are not
-  /// compared, since etcd versions fill the nested headers differently: the transaction's own header
-  /// revision is the one that orders it.
+  /// compared, since etcd versions fill the nested headers differently: the transaction's own
+  /// header revision is the one that orders it.
   package func agrees(with other: KVResponse) -> Bool {
     agrees(with: other, comparingRevision: true)
   }

@@ -1,8 +1,8 @@
 /// A transaction request: when every compare holds, the `success` operations run, otherwise the
 /// `failure` ones, in order, within one revision.
 ///
-/// The nested operations are puts, ranges and deletes (etcd also accepts nested transactions; the model
-/// runs them the same way).
+/// The nested operations are puts, ranges and deletes (etcd also accepts nested transactions; the
+/// model runs them the same way).
 package struct KVTxn: Hashable, Sendable {
   /// The conditions, all of which must hold for `success` to run.
   package var compares: [KVCompare]

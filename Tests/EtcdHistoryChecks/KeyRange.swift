@@ -1,7 +1,8 @@
 /// The keys a request or watcher names, as etcd reads `key` and `rangeEnd`.
 ///
 /// `rangeEnd` nil names the one key; otherwise the range is `[key, rangeEnd)` in byte order, and
-/// `rangeEnd` "\0" names every key from `key` on. A prefix comes in as the usual prefix + 1 `rangeEnd`.
+/// `rangeEnd` "\0" names every key from `key` on. A prefix comes in as the usual prefix + 1
+/// `rangeEnd`.
 package struct KeyRange: Hashable, Sendable {
   /// The first key, or the one key.
   package var key: String
@@ -27,7 +28,8 @@ package struct KeyRange: Hashable, Sendable {
     lhs.utf8.lexicographicallyPrecedes(rhs.utf8)
   }
 
-  /// -1, 0 or 1 as `lhs` sorts before, equal to or after `rhs` in byte order (Go's `bytes.Compare`).
+  /// -1, 0 or 1 as `lhs` sorts before, equal to or after `rhs` in byte order (Go's
+  /// `bytes.Compare`).
   package static func compare(_ lhs: String, _ rhs: String) -> Int {
     if lhs == rhs { return 0 }
     return precedes(lhs, rhs) ? -1 : 1

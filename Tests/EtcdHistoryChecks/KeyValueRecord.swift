@@ -1,7 +1,7 @@
 /// A key's value as a range response or watch event carries it.
 ///
-/// A delete event carries the key and `modRevision` (the delete's revision) only: `value` is empty and
-/// `createRevision` and `version` are 0, as etcd sends it.
+/// A delete event carries the key and `modRevision` (the delete's revision) only: `value` is empty
+/// and `createRevision` and `version` are 0, as etcd sends it.
 package struct KeyValueRecord: Hashable, Sendable {
   /// The key.
   package var key: String
@@ -15,7 +15,9 @@ package struct KeyValueRecord: Hashable, Sendable {
   package var version: Int64
 
   /// Creates a record from its fields.
-  package init(key: String, value: String, createRevision: Int64, modRevision: Int64, version: Int64) {
+  package init(
+    key: String, value: String, createRevision: Int64, modRevision: Int64, version: Int64
+  ) {
     self.key = key
     self.value = value
     self.createRevision = createRevision

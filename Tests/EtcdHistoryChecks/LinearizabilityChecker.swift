@@ -1,21 +1,23 @@
-/// Decides whether a history is linearizable with respect to a ``HistoryModel``: whether its operations
-/// can be put in one order that respects real time (an operation that returned before another was
-/// called comes first) and in which each one's answer is the model's.
+/// Decides whether a history is linearizable with respect to a ``HistoryModel``: whether its
+/// operations can be put in one order that respects real time (an operation that returned before
+/// another was called comes first) and in which each one's answer is the model's.
 ///
 /// The search is Wing & Gong's, with Lowe's memo: the calls and returns sorted by time (a pending
 /// operation returns at +infinity) form a doubly linked list; a depth-first search takes the first
-/// call whose operation the model accepts from the current state, lifts its call and return out of the
-/// list and starts again from the head; reaching a return whose operation is not yet linearized undoes
-/// the last choice (its next successor state, or the next call). A memo of (linearized set, state)
-/// pairs already visited cuts repeated work. Model steps may branch.
+/// call whose operation the model accepts from the current state, lifts its call and return out of
+/// the list and starts again from the head; reaching a return whose operation is not yet linearized
+/// undoes the last choice (its next successor state, or the next call). A memo of (linearized set,
+/// state) pairs already visited cuts repeated work. Model steps may branch.
 ///
-/// Two dominance rules keep refutations from trying every interleaving. An operation that leaves the
-/// state as it is (a read, a pending write not applied) could be moved to any earlier point where it
-/// fits, since nothing unlinearized there returned before its call: so once such a placement fails,
-/// the same operation placed as the identity deeper in that subtree is not tried; and a read-only
-/// operation (``HistoryModel/isReadOnly(_:)``) that fits is never skipped, since its node fails with it.
-/// And a search state is dropped as soon as the model says a returned operation still to linearize can
-/// no longer answer as it did (``HistoryModel/cannotAnswer(_:_:from:)``).
+/// Left alone, a refutation tries every interleaving; sound prunings keep it small. An operation
+/// that leaves the state as it is (a read, a pending write not applied) could move to any earlier
+/// point where it fits, since nothing unlinearized there returned before its call: so once such a
+/// placement fails, that operation is not placed as the identity again below that node, and a
+/// read-only operation (``HistoryModel/isReadOnly(_:)``) that fits is never skipped, since its node
+/// fails with it. A search state is dropped as soon as the model says a returned operation still to
+/// linearize can no longer answer as it did (``HistoryModel/cannotAnswer(_:_:from:)``). The model
+/// sees the whole history first (``HistoryModel/prepared(for:)``), and pending operations with
+/// read-only inputs are left out.
 ///
 /// ```swift
 /// let result = LinearizabilityChecker(model: EtcdKVModel(initialRevision: 1)).check(history)
@@ -60,7 +62,9 @@ package struct LinearizabilityChecker<Model: HistoryModel> {
   ///
   /// Pending operations whose input the model calls read-only are left out first: they never change
   /// the state and have no answer to check.
-  package func check(_ history: [HistoryOperation<Model.Input, Model.Output>]) -> LinearizabilityResult {
+  package func check(_ history: [HistoryOperation<Model.Input, Model.Output>])
+    -> LinearizabilityResult
+  {
     let operations = history.filter { $0.output != nil || !model.isReadOnly($0.input) }
     let preparedModel = model.prepared(for: operations)
     let entries = Self.sortedEntries(operations)
@@ -88,12 +92,14 @@ package struct LinearizabilityChecker<Model: HistoryModel> {
     var stack: [Frame] = []
     var steps = 0
     var failure: (depth: Int, prefix: [Int], returnEntry: Int)?
-    // Operations whose identity step (a successor equal to the state) failed at the node of the given
-    // depth: below that node, placing them as the identity again cannot succeed either (the earlier
-    // placement would have), so their identity successor is left out there.
+    // Operations whose identity step (a successor equal to the state) failed at the node of the
+    // given depth: below that node, placing them as the identity again cannot succeed either (the
+    // earlier placement would have), so their identity successor is left out there.
     var identityFailed = Array(repeating: false, count: operations.count)
     var identityFailures: [(depth: Int, operation: Int)] = []
-    func noteIdentityFailed(_ operation: Int, at before: Model.State, among successors: [Model.State]) {
+    func noteIdentityFailed(
+      _ operation: Int, at before: Model.State, among successors: [Model.State]
+    ) {
       guard !identityFailed[operation], successors.contains(before) else { return }
       identityFailed[operation] = true
       identityFailures.append((stack.count, operation))
@@ -110,7 +116,8 @@ package struct LinearizabilityChecker<Model: HistoryModel> {
     var cursor = next[head]
     var atNewNode = true
     func push(_ callEntry: Int, before: Model.State, _ successors: [Model.State], chosen: Int) {
-      stack.append(Frame(callEntry: callEntry, stateBefore: before, successors: successors, chosen: chosen))
+      stack.append(
+        Frame(callEntry: callEntry, stateBefore: before, successors: successors, chosen: chosen))
       state = successors[chosen]
       unlink(callEntry)
       unlink(entries[callEntry].returnEntry)
@@ -123,7 +130,9 @@ package struct LinearizabilityChecker<Model: HistoryModel> {
       var candidate = next[head]
       while candidate != -1, entries[candidate].isCall {
         let operation = operations[entries[candidate].operation]
-        if let output = operation.output, preparedModel.cannotAnswer(operation.input, output, from: state) {
+        if let output = operation.output,
+          preparedModel.cannotAnswer(operation.input, output, from: state)
+        {
           return entries[candidate].returnEntry
         }
         candidate = next[candidate]
@@ -162,7 +171,9 @@ package struct LinearizabilityChecker<Model: HistoryModel> {
       }
       // A return whose operation no order so far explains (or will).
       if stack.count > failure?.depth ?? -1 {
-        failure = (stack.count, stack.map { operations[entries[$0.callEntry].operation].id }, stuckReturn)
+        failure = (
+          stack.count, stack.map { operations[entries[$0.callEntry].operation].id }, stuckReturn
+        )
       }
       var exhausted = true
       // Each pass pops one frame: bounded by the stack.
@@ -181,9 +192,9 @@ package struct LinearizabilityChecker<Model: HistoryModel> {
         }
         let operation = entries[frame.callEntry].operation
         linearized.remove(operation)
-        // A read-only operation the model accepted here can be linearized here in any completion that
-        // linearizes it later (it changes no state, and no unlinearized operation returned before its
-        // call), so skipping it cannot help: its frame's node has failed too.
+        // A read-only operation the model accepted here can be linearized here in any completion
+        // that linearizes it later (it changes no state, and no unlinearized operation returned
+        // before its call), so skipping it cannot help: its frame's node has failed too.
         if preparedModel.isReadOnly(operations[operation].input) { continue }
         noteIdentityFailed(operation, at: frame.stateBefore, among: frame.successors)
         cursor = next[frame.callEntry]

@@ -3,12 +3,15 @@
 package struct LinearizabilityViolation: Sendable, CustomStringConvertible {
   /// The longest linearizable prefix the search found, as operation ids in order.
   package var linearizedPrefix: [Int]
-  /// The operation whose return no order of the remaining operations could explain after the prefix.
+  /// The operation whose return no order of the remaining operations could explain after the
+  /// prefix.
   package var unexplainedOperation: Int
-  /// The operations whose intervals overlap that return and that are not in the prefix: the smallest
-  /// window in which the history goes wrong, as ids in call order (the unexplained operation included).
+  /// The operations whose intervals overlap that return and that are not in the prefix: the
+  /// smallest window in which the history goes wrong, as ids in call order (the unexplained
+  /// operation included).
   package var window: [Int]
-  /// The window's operations rendered one a line: id, client, call and return times, request, response.
+  /// The window's operations rendered one a line: id, client, call and return times, request,
+  /// response.
   package var windowOperations: [String]
 
   /// Creates a violation report.

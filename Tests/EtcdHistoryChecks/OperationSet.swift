@@ -1,8 +1,8 @@
 /// A set of operations of one history, by their index in it, as a bitset: the linearized part of a
 /// search state, hashed with the model state for the checker's memo.
 ///
-/// It keeps a digest of its members (the XOR of a mixed value per member), updated on each insert and
-/// remove, so that hashing it costs the same whatever the history's length.
+/// It keeps a digest of its members (the XOR of a mixed value per member), updated on each insert
+/// and remove, so that hashing it costs the same whatever the history's length.
 struct OperationSet: Hashable, Sendable {
   private var words: [UInt64]
   private var digest: UInt64 = 0

@@ -1,18 +1,20 @@
-/// What happened at each revision of a store: the events each revision made, in the order the request
-/// made them. Derived from a linearization (or from a reference watcher); the truth that
+/// What happened at each revision of a store: the events each revision made, in the order the
+/// request made them. Derived from a linearization (or from a reference watcher); the truth that
 /// ``WatchGuaranteeChecker`` compares watchers with.
 package struct RevisionLog: Sendable {
   /// The events by revision.
   package var events: [Int64: [WatchEventRecord]]
   /// The last revision the log describes.
   package var lastRevision: Int64
-  /// The first revision the log describes; revisions before it are unknown, and watch events at them
-  /// are not checked.
+  /// The first revision the log describes; revisions before it are unknown, and watch events at
+  /// them are not checked.
   package var firstRevision: Int64
 
-  /// Creates a log of `events` describing revisions `firstRevision...lastRevision`; a revision in that
-  /// span with no entry has no events.
-  package init(events: [Int64: [WatchEventRecord]], through lastRevision: Int64, from firstRevision: Int64 = 1) {
+  /// Creates a log of `events` describing revisions `firstRevision...lastRevision`; a revision in
+  /// that span with no entry has no events.
+  package init(
+    events: [Int64: [WatchEventRecord]], through lastRevision: Int64, from firstRevision: Int64 = 1
+  ) {
     self.events = events
     self.lastRevision = lastRevision
     self.firstRevision = firstRevision
@@ -25,7 +27,8 @@ package struct RevisionLog: Sendable {
   package static func fromLinearization(
     _ order: [Int], of history: [EtcdHistoryOperation], model: EtcdKVModel
   ) -> RevisionLog {
-    let operations = Dictionary(history.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    let operations = Dictionary(
+      history.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     var state = model.initialState
     var events: [Int64: [WatchEventRecord]] = [:]
     for id in order {

@@ -10,8 +10,8 @@ package struct WatchEventRecord: Hashable, Sendable {
 
   /// What happened to the key.
   package var kind: Kind
-  /// The key after a put; for a delete, the key and `modRevision` (the delete's revision), value "",
-  /// `createRevision` and `version` 0.
+  /// The key after a put; for a delete, the key and `modRevision` (the delete's revision), value
+  /// "", `createRevision` and `version` 0.
   package var kv: KeyValueRecord
 
   /// Creates an event.
@@ -23,7 +23,8 @@ package struct WatchEventRecord: Hashable, Sendable {
   /// The delete event of `key` at `revision`, as etcd sends it.
   package static func deletion(of key: String, at revision: Int64) -> WatchEventRecord {
     WatchEventRecord(
-      kind: .delete, kv: KeyValueRecord(key: key, value: "", createRevision: 0, modRevision: revision, version: 0))
+      kind: .delete,
+      kv: KeyValueRecord(key: key, value: "", createRevision: 0, modRevision: revision, version: 0))
   }
 
   /// The revision the event happened at.

@@ -1,10 +1,11 @@
-/// Checks a watcher's stream against a ``RevisionLog`` and etcd's watch guarantees: ordered by revision,
-/// no duplicates, atomic (a revision's events in one response, in the log's order), reliable (no event
-/// in range missing between the start revision and the last revision the watcher saw), valid (events
-/// equal the log's), and bookmarkable (a progress notification is never behind the events delivered).
+/// Checks a watcher's stream against a ``RevisionLog`` and etcd's watch guarantees: ordered by
+/// revision, no duplicates, atomic (a revision's events in one response, in the log's order),
+/// reliable (no event in range missing between the start revision and the last revision the watcher
+/// saw), valid (events equal the log's), and bookmarkable (a progress notification is never behind
+/// the events delivered).
 ///
-/// Resumability is the same check: a watcher resumed from a delivered revision + 1 is a watcher with
-/// that start revision.
+/// Resumability is the same check: a watcher resumed from a delivered revision + 1 is a watcher
+/// with that start revision.
 package struct WatchGuaranteeChecker {
   /// What happened at each revision.
   package var log: RevisionLog
@@ -23,12 +24,14 @@ package struct WatchGuaranteeChecker {
   ///
   /// - Parameters:
   ///   - watcher: the watcher's record.
-  ///   - caughtUpThrough: a revision the caller knows the watcher had caught up with (for example the
-  ///     log's last revision for an `open` watcher that was drained); events missing up to it are gaps
-  ///     too. Without it, gaps are looked for up to the last revision the watcher saw (its last event or
-  ///     progress notification).
+  ///   - caughtUpThrough: a revision the caller knows the watcher had caught up with (for example
+  ///     the log's last revision for an `open` watcher that was drained); events missing up to it
+  ///     are gaps too. Without it, gaps are looked for up to the last revision the watcher saw (its
+  ///     last event or progress notification).
   /// - Returns: the violations, the stream's in the order found, then contents, then the gap.
-  package func check(_ watcher: WatcherRecord, caughtUpThrough: Int64? = nil) -> [WatchGuaranteeViolation] {
+  package func check(_ watcher: WatcherRecord, caughtUpThrough: Int64? = nil)
+    -> [WatchGuaranteeViolation]
+  {
     let range = KeyRange(key: watcher.key, rangeEnd: watcher.rangeEnd)
     var violations: [WatchGuaranteeViolation] = []
     var seen: Set<EventIdentity> = []
@@ -40,7 +43,8 @@ package struct WatchGuaranteeChecker {
     for (index, response) in watcher.responses.enumerated() {
       if response.isProgressNotification {
         if let last = lastEventRevision, response.headerRevision < last {
-          violations.append(.progressBehind(headerRevision: response.headerRevision, lastEventRevision: last))
+          violations.append(
+            .progressBehind(headerRevision: response.headerRevision, lastEventRevision: last))
         }
         highestSeen = max(highestSeen, response.headerRevision)
       }
@@ -67,15 +71,18 @@ package struct WatchGuaranteeChecker {
       }
     }
 
-    for (revision, responses) in responsesOfRevision.sorted(by: { $0.key < $1.key }) where responses.count > 1 {
+    for (revision, responses) in responsesOfRevision.sorted(by: { $0.key < $1.key })
+    where responses.count > 1 {
       violations.append(.splitRevision(revision: revision, responses: responses))
     }
-    for (revision, events) in delivered.sorted(by: { $0.key < $1.key }) where revision >= log.firstRevision {
+    for (revision, events) in delivered.sorted(by: { $0.key < $1.key })
+    where revision >= log.firstRevision {
       let expected =
         revision < watcher.startRevision || revision > log.lastRevision
         ? [] : log.events(at: revision, in: range)
       if events != expected {
-        violations.append(.unexpectedEvent(revision: revision, delivered: events, expected: expected))
+        violations.append(
+          .unexpectedEvent(revision: revision, delivered: events, expected: expected))
       }
     }
 

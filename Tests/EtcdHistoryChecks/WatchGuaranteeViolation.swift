@@ -9,9 +9,9 @@ package enum WatchGuaranteeViolation: Hashable, Sendable, CustomStringConvertibl
   case splitRevision(revision: Int64, responses: [Int])
   /// Reliable: these revisions have events in the watched range that never arrived.
   case gap(missingRevisions: [Int64])
-  /// Valid: the events delivered at `revision` (in range, first copies) differ from the log's events
-  /// at that revision in the watched range: other values or versions, another order, events the log
-  /// does not have, or events before the start revision.
+  /// Valid: the events delivered at `revision` (in range, first copies) differ from the log's
+  /// events at that revision in the watched range: other values or versions, another order, events
+  /// the log does not have, or events before the start revision.
   case unexpectedEvent(revision: Int64, delivered: [WatchEventRecord], expected: [WatchEventRecord])
   /// An event of `key`, outside the watched range, arrived at `revision`.
   case eventOutsideRange(revision: Int64, key: String)

@@ -7,7 +7,8 @@ package struct WatchResponseRecord: Hashable, Sendable {
   /// Whether the response is a progress notification (no events; every event up to `headerRevision`
   /// has been sent).
   package var isProgressNotification: Bool
-  /// The compact revision of a response that ends the watcher because its next revision is compacted.
+  /// The compact revision of a response that ends the watcher because its next revision is
+  /// compacted.
   package var compactRevision: Int64?
 
   /// Creates a response record.

@@ -1,4 +1,5 @@
-/// One watcher as the history records it: what it watched from where, what it received, how it ended.
+/// One watcher as the history records it: what it watched from where, what it received, how it
+/// ended.
 package struct WatcherRecord: Hashable, Sendable {
   /// How the watcher's stream ended.
   package enum Ending: Hashable, Sendable {

@@ -11,7 +11,9 @@ func operation(
 }
 
 /// A live key's record.
-func record(_ key: String, _ value: String, create: Int64, mod: Int64, version: Int64) -> KeyValueRecord {
+func record(_ key: String, _ value: String, create: Int64, mod: Int64, version: Int64)
+  -> KeyValueRecord
+{
   KeyValueRecord(key: key, value: value, createRevision: create, modRevision: mod, version: version)
 }
 

@@ -27,7 +27,10 @@ import Testing
 
   @Test func deleteOfNothingKeepsTheRevision() {
     let request = KVRequest.delete(key: "zzz", rangeEnd: nil)
-    #expect(model.step(model.initialState, request, .delete(revision: 5, deleted: 0)) == [model.initialState])
+    #expect(
+      model.step(model.initialState, request, .delete(revision: 5, deleted: 0)) == [
+        model.initialState
+      ])
     #expect(model.step(model.initialState, request, .delete(revision: 6, deleted: 0)).isEmpty)
   }
 
@@ -89,7 +92,11 @@ import Testing
 
   @Test func txnWithPutAndDeleteIsOneRevisionAndItsRangeSeesItsWrites() {
     let txn = KVTxn(
-      compares: [], success: [.put(key: "b", value: "x"), .delete(key: "a", rangeEnd: nil), .range(key: "a", rangeEnd: "c")],
+      compares: [],
+      success: [
+        .put(key: "b", value: "x"), .delete(key: "a", rangeEnd: nil),
+        .range(key: "a", rangeEnd: "c"),
+      ],
       failure: [])
     let execution = model.initialState.executing(.txn(txn))
     let b = record("b", "x", create: 6, mod: 6, version: 1)
@@ -97,7 +104,9 @@ import Testing
       execution.response
         == .txn(
           revision: 6, succeeded: true,
-          results: [.put(revision: 6), .delete(revision: 6, deleted: 1), .range(revision: 6, kvs: [b])]))
+          results: [
+            .put(revision: 6), .delete(revision: 6, deleted: 1), .range(revision: 6, kvs: [b]),
+          ]))
     #expect(execution.state.revision == 6)
     #expect(execution.events == [putEvent(b), .deletion(of: "a", at: 6)])
   }
@@ -110,14 +119,21 @@ import Testing
     #expect(execution.response.revision == 5)
     #expect(execution.state == model.initialState)
     #expect(model.isReadOnly(.txn(txn)) == false)
-    #expect(model.isReadOnly(.txn(KVTxn(compares: [], success: [.range(key: "a", rangeEnd: nil)], failure: []))))
+    #expect(
+      model.isReadOnly(
+        .txn(KVTxn(compares: [], success: [.range(key: "a", rangeEnd: nil)], failure: []))))
   }
 
   @Test func txnResponsesAgreeWhateverTheirNestedRevisions() {
     let txn = KVTxn(compares: [], success: [.put(key: "a", value: "2")], failure: [])
     let state = model.initialState
-    #expect(model.step(state, .txn(txn), .txn(revision: 6, succeeded: true, results: [.put(revision: 0)])).count == 1)
-    #expect(model.step(state, .txn(txn), .txn(revision: 6, succeeded: false, results: [.put(revision: 6)])).isEmpty)
+    #expect(
+      model.step(state, .txn(txn), .txn(revision: 6, succeeded: true, results: [.put(revision: 0)]))
+        .count == 1)
+    #expect(
+      model.step(
+        state, .txn(txn), .txn(revision: 6, succeeded: false, results: [.put(revision: 6)])
+      ).isEmpty)
     #expect(model.step(state, .txn(txn), .txn(revision: 6, succeeded: true, results: [])).isEmpty)
   }
 

@@ -41,7 +41,8 @@ import Testing
     ]
     #expect(checker.check(history).violation?.unexplainedOperation == 3)
     var complete = history
-    complete[2] = operation(3, .range(key: "a", rangeEnd: "\0"), 40, 50, .range(revision: 3, kvs: [a1, b3]))
+    complete[2] = operation(
+      3, .range(key: "a", rangeEnd: "\0"), 40, 50, .range(revision: 3, kvs: [a1, b3]))
     #expect(checker.check(complete).order == [1, 2, 3])
   }
 
@@ -69,7 +70,8 @@ import Testing
     let txn = KVTxn(
       compares: [KVCompare(key: "a", target: .value("x"), result: .notEqual)],
       success: [.put(key: "a", value: "1")], failure: [.range(key: "a", rangeEnd: nil)])
-    let failed = KVResponse.txn(revision: 1, succeeded: false, results: [.range(revision: 1, kvs: [])])
+    let failed = KVResponse.txn(
+      revision: 1, succeeded: false, results: [.range(revision: 1, kvs: [])])
     let succeeded = KVResponse.txn(revision: 2, succeeded: true, results: [.put(revision: 2)])
     #expect(checker.check([operation(1, .txn(txn), 0, 10, failed)]).order == [1])
     #expect(checker.check([operation(1, .txn(txn), 0, 10, succeeded)]).violation != nil)
@@ -82,17 +84,23 @@ import Testing
     ]
     #expect(checker.check(history).order == [1, 2])
     var bumped = history
-    bumped[0] = operation(1, .delete(key: "a", rangeEnd: nil), 0, 10, .delete(revision: 2, deleted: 0))
+    bumped[0] = operation(
+      1, .delete(key: "a", rangeEnd: nil), 0, 10, .delete(revision: 2, deleted: 0))
     #expect(checker.check(bumped).violation?.unexplainedOperation == 1)
   }
 
   @Test func txnWithPutAndDeleteIsOneRevision() {
     let txn = KVTxn(
-      compares: [], success: [.put(key: "b", value: "1"), .delete(key: "a", rangeEnd: nil)], failure: [])
+      compares: [], success: [.put(key: "b", value: "1"), .delete(key: "a", rangeEnd: nil)],
+      failure: [])
     let b3 = record("b", "1", create: 3, mod: 3, version: 1)
     let history = [
       operation(1, .put(key: "a", value: "1"), 0, 10, .put(revision: 2)),
-      operation(2, .txn(txn), 20, 30, .txn(revision: 3, succeeded: true, results: [.put(revision: 3), .delete(revision: 3, deleted: 1)])),
+      operation(
+        2, .txn(txn), 20, 30,
+        .txn(
+          revision: 3, succeeded: true,
+          results: [.put(revision: 3), .delete(revision: 3, deleted: 1)])),
       operation(3, .range(key: "\0", rangeEnd: "\0"), 40, 50, .range(revision: 3, kvs: [b3])),
       operation(4, .put(key: "c", value: "1"), 60, 70, .put(revision: 4)),
     ]

@@ -1,8 +1,9 @@
 import EtcdHistoryChecks
 
-/// A history made the way the checker is meant to see one: random requests run on the model one after
-/// another (the truth), then each given an interval around its true point as concurrent clients would
-/// record it; some answers lost (pending, though applied), and some pending puts never applied at all.
+/// A history made the way the checker is meant to see one: random requests run on the model one
+/// after another (the truth), then each given an interval around its true point as concurrent
+/// clients would record it; some answers lost (pending, though applied), and some pending puts
+/// never applied at all.
 struct GeneratedEtcdHistory {
   /// The recorded operations, by id.
   var operations: [EtcdHistoryOperation]
@@ -19,8 +20,8 @@ struct GeneratedEtcdHistory {
   /// - Parameters:
   ///   - count: the number of operations run in truth.
   ///   - seed: the random seed.
-  ///   - spread: how far a call or return lies from its operation's true point at most (points are 100
-  ///     apart), which bounds how many operations overlap.
+  ///   - spread: how far a call or return lies from its operation's true point at most (points are
+  ///     100 apart), which bounds how many operations overlap.
   init(count: Int, seed: UInt64, spread: UInt64 = 250) {
     var random = SplitMix64(seed: seed)
     var state = Self.model.initialState
@@ -47,11 +48,12 @@ struct GeneratedEtcdHistory {
       let point = 1_000 + 100 * UInt64(Int.random(in: 0..<count, using: &random)) + 50
       operations.append(
         EtcdHistoryOperation(
-          id: count + index, client: 0, input: .put(key: Self.keys[index % Self.keys.count], value: "lost\(index)"),
+          id: count + index, client: 0,
+          input: .put(key: Self.keys[index % Self.keys.count], value: "lost\(index)"),
           call: point, outcome: .pending))
     }
-    // Clients: each operation goes to the first client free at its call; a pending operation keeps its
-    // client busy until its timeout.
+    // Clients: each operation goes to the first client free at its call; a pending operation keeps
+    // its client busy until its timeout.
     var busyUntil: [UInt64] = []
     for index in operations.indices.sorted(by: { operations[$0].call < operations[$1].call }) {
       let operation = operations[index]
@@ -90,7 +92,8 @@ struct GeneratedEtcdHistory {
       let current = state.keys[key]
       let targets: [KVCompare.Target] = [
         .value(current?.value ?? "v\(id)"), .version(current?.version ?? 0),
-        .modRevision(current?.modRevision ?? state.revision), .createRevision(current?.createRevision ?? 0),
+        .modRevision(current?.modRevision ?? state.revision),
+        .createRevision(current?.createRevision ?? 0),
       ]
       let results: [KVCompare.Result] = [.equal, .equal, .notEqual, .less, .greater]
       let compare = KVCompare(

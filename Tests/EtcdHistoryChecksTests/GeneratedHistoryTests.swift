@@ -24,8 +24,8 @@ import Testing
     let returned = Set(history.operations.filter { $0.output != nil }.map(\.id))
     #expect(returned.isSubset(of: order))
     let log = RevisionLog.fromLinearization(order, of: history.operations, model: checker.model)
-    // Pending writes after the last revision a response shows are left unapplied: the history cannot
-    // tell them from writes that never happened.
+    // Pending writes after the last revision a response shows are left unapplied: the history
+    // cannot tell them from writes that never happened.
     let observed = history.operations.compactMap(\.output).map(\.revision).max() ?? 0
     #expect(log.lastRevision == observed)
     for revision in 2...observed {
@@ -45,7 +45,8 @@ import Testing
       truth.events[revision].map { WatchResponseRecord(headerRevision: revision, events: $0) }
     }
     let watcher = WatcherRecord(key: "k", rangeEnd: "l", startRevision: 2, responses: responses)
-    #expect(WatchGuaranteeChecker(log: log).check(watcher, caughtUpThrough: truth.lastRevision) == [])
+    #expect(
+      WatchGuaranteeChecker(log: log).check(watcher, caughtUpThrough: truth.lastRevision) == [])
     var dropped = watcher
     dropped.responses.remove(at: 700)
     #expect(
@@ -56,12 +57,16 @@ import Testing
   @Test func oneMutatedResponseIsAViolation() {
     var operations = Self.generated.operations
     let mutated = operations.indices.first { index in
-      guard index >= 1_000, case .returned(.range(_, let kvs), _)? = Optional(operations[index].outcome) else {
+      guard index >= 1_000,
+        case .returned(.range(_, let kvs), _)? = Optional(operations[index].outcome)
+      else {
         return false
       }
       return !kvs.isEmpty
     }
-    guard let mutated, case .returned(.range(let revision, var kvs), let at) = operations[mutated].outcome else {
+    guard let mutated,
+      case .returned(.range(let revision, var kvs), let at) = operations[mutated].outcome
+    else {
       Issue.record("no range response to mutate")
       return
     }

@@ -3,13 +3,14 @@ import Testing
 
 /// The search budget and the violation report's prefix and window.
 @Suite struct LinearizabilitySearchTests {
-  /// Eight concurrent writes and a read of a value none wrote: refuting it visits every subset of the
-  /// writes.
+  /// Eight concurrent writes and a read of a value none wrote: refuting it visits every subset of
+  /// the writes.
   let unexplainableRead: [RegisterOperation] =
     (1...8).map { write($0, $0, UInt64($0), 100, client: $0) } + [read(9, 99, 50, 60, client: 9)]
 
   @Test func budgetTooSmallIsInconclusive() {
-    let result = LinearizabilityChecker(model: RegisterModel(), maxSteps: 5).check(unexplainableRead)
+    let result = LinearizabilityChecker(model: RegisterModel(), maxSteps: 5).check(
+      unexplainableRead)
     guard case .inconclusive(let steps) = result else {
       Issue.record("expected inconclusive, got \(result)")
       return
@@ -18,7 +19,8 @@ import Testing
   }
 
   @Test func enoughBudgetRefutes() {
-    let violation = LinearizabilityChecker(model: RegisterModel()).check(unexplainableRead).violation
+    let violation = LinearizabilityChecker(model: RegisterModel()).check(unexplainableRead)
+      .violation
     #expect(violation?.unexplainedOperation == 9)
     #expect(violation?.linearizedPrefix.count == 8)
     #expect(violation?.window == [9])

@@ -1,7 +1,7 @@
 import EtcdHistoryChecks
 
-/// A register holding one integer, 0 at first: writes set it, reads return it. The classic object of
-/// the linearizability papers' examples.
+/// A register holding one integer, 0 at first: writes set it, reads return it. The classic object
+/// of the linearizability papers' examples.
 struct RegisterModel: HistoryModel {
   /// A register operation.
   enum Input: Hashable, Sendable {
@@ -34,14 +34,18 @@ struct RegisterModel: HistoryModel {
 typealias RegisterOperation = HistoryOperation<RegisterModel.Input, RegisterModel.Output>
 
 /// `write(value)` by `client`, called at `call`, answered at `returned` (nil: pending).
-func write(_ id: Int, _ value: Int, _ call: UInt64, _ returned: UInt64?, client: Int = 0) -> RegisterOperation {
+func write(_ id: Int, _ value: Int, _ call: UInt64, _ returned: UInt64?, client: Int = 0)
+  -> RegisterOperation
+{
   RegisterOperation(
     id: id, client: client, input: .write(value), call: call,
     outcome: returned.map { .returned(.written, at: $0) } ?? .pending)
 }
 
 /// `read()` answering `value` (nil: pending), called at `call`, answered at `returned`.
-func read(_ id: Int, _ value: Int?, _ call: UInt64, _ returned: UInt64, client: Int = 0) -> RegisterOperation {
+func read(_ id: Int, _ value: Int?, _ call: UInt64, _ returned: UInt64, client: Int = 0)
+  -> RegisterOperation
+{
   RegisterOperation(
     id: id, client: client, input: .read, call: call,
     outcome: value.map { .returned(.value($0), at: returned) } ?? .pending)

@@ -9,23 +9,28 @@ private let a5 = putEvent(record("a", "2", create: 5, mod: 5, version: 1))
 
 /// Watchers of `[a, c)` checked against a log of five revisions.
 @Suite struct WatchGuaranteeCheckerTests {
-  /// Revision 2 puts a, 3 is a txn putting b and deleting a, 4 puts c (outside the range), 5 puts a.
+  /// Revision 2 puts a, 3 is a txn putting b and deleting a, 4 puts c (outside the range), 5 puts
+  /// a.
   let checker = WatchGuaranteeChecker(
     log: RevisionLog(
       events: [2: [a2], 3: [b3, deleteA3], 4: [c4], 5: [a5]], through: 5, from: 2))
 
   func watcher(
-    from startRevision: Int64 = 2, _ responses: [[WatchEventRecord]], ending: WatcherRecord.Ending = .open
+    from startRevision: Int64 = 2, _ responses: [[WatchEventRecord]],
+    ending: WatcherRecord.Ending = .open
   ) -> WatcherRecord {
     WatcherRecord(
       key: "a", rangeEnd: "c", startRevision: startRevision,
-      responses: responses.map { WatchResponseRecord(headerRevision: $0.last?.revision ?? 5, events: $0) },
+      responses: responses.map {
+        WatchResponseRecord(headerRevision: $0.last?.revision ?? 5, events: $0)
+      },
       ending: ending)
   }
 
   @Test func cleanWatcherPasses() {
     var clean = watcher([[a2], [b3, deleteA3], [a5]])
-    clean.responses.insert(WatchResponseRecord(headerRevision: 4, events: [], isProgressNotification: true), at: 2)
+    clean.responses.insert(
+      WatchResponseRecord(headerRevision: 4, events: [], isProgressNotification: true), at: 2)
     #expect(checker.check(clean, caughtUpThrough: 5) == [])
   }
 
@@ -40,7 +45,9 @@ private let a5 = putEvent(record("a", "2", create: 5, mod: 5, version: 1))
 
   @Test func revisionSplitOverResponses() {
     #expect(
-      checker.check(watcher([[a2], [b3], [deleteA3], [a5]])) == [.splitRevision(revision: 3, responses: [1, 2])])
+      checker.check(watcher([[a2], [b3], [deleteA3], [a5]])) == [
+        .splitRevision(revision: 3, responses: [1, 2])
+      ])
   }
 
   @Test func revisionsEventsInAnotherOrder() {
@@ -62,22 +69,29 @@ private let a5 = putEvent(record("a", "2", create: 5, mod: 5, version: 1))
   @Test func eventWithAnotherValue() {
     let wrong = putEvent(record("a", "x", create: 2, mod: 2, version: 1))
     #expect(
-      checker.check(watcher([[wrong]])) == [.unexpectedEvent(revision: 2, delivered: [wrong], expected: [a2])])
+      checker.check(watcher([[wrong]])) == [
+        .unexpectedEvent(revision: 2, delivered: [wrong], expected: [a2])
+      ])
   }
 
   @Test func eventOutsideTheRange() {
-    #expect(checker.check(watcher([[a2], [b3, deleteA3], [c4]])) == [.eventOutsideRange(revision: 4, key: "c")])
+    #expect(
+      checker.check(watcher([[a2], [b3, deleteA3], [c4]])) == [
+        .eventOutsideRange(revision: 4, key: "c")
+      ])
   }
 
   @Test func progressNotificationBehindTheEvents() {
     var stream = watcher([[a2], [b3, deleteA3]])
-    stream.responses.append(WatchResponseRecord(headerRevision: 2, events: [], isProgressNotification: true))
+    stream.responses.append(
+      WatchResponseRecord(headerRevision: 2, events: [], isProgressNotification: true))
     #expect(checker.check(stream) == [.progressBehind(headerRevision: 2, lastEventRevision: 3)])
   }
 
   @Test func progressNotificationExtendsTheCheckedRevisions() {
     var stream = watcher([[a2]])
-    stream.responses.append(WatchResponseRecord(headerRevision: 4, events: [], isProgressNotification: true))
+    stream.responses.append(
+      WatchResponseRecord(headerRevision: 4, events: [], isProgressNotification: true))
     #expect(checker.check(stream) == [.gap(missingRevisions: [3])])
   }
 
