@@ -18,7 +18,9 @@ package struct EtcdKVModel: HistoryModel {
   /// The revisions that returned writes created; a pending write cannot create one of them.
   package var revisionsCreatedByReturnedWrites: Set<Int64> = []
   /// The highest revision a response shows, nil when unknown; a pending write creating a later one
-  /// is left unapplied.
+  /// is left unapplied. A caller that also recorded watchers sets it to the highest revision they
+  /// saw before checking, so that pending writes only watchers saw are applied:
+  /// ``prepared(for:)`` keeps the higher of it and the responses'.
   package var highestObservedRevision: Int64?
 
   /// Creates the model of a store at `initialRevision` holding `initialKeys`.
@@ -65,13 +67,14 @@ package struct EtcdKVModel: HistoryModel {
   }
 
   /// This model with the revisions `history`'s returned writes created and the highest revision its
-  /// responses show.
+  /// responses show (or ``highestObservedRevision``, when set higher).
   package func prepared(for history: [EtcdHistoryOperation]) -> EtcdKVModel {
     let responses = history.compactMap(\.output)
     var prepared = self
     prepared.revisionsCreatedByReturnedWrites = Set(
       responses.filter(\.createsRevision).map(\.revision))
-    prepared.highestObservedRevision = responses.map(\.revision).max() ?? initialRevision
+    let seen = responses.map(\.revision).max() ?? initialRevision
+    prepared.highestObservedRevision = max(seen, highestObservedRevision ?? seen)
     return prepared
   }
 

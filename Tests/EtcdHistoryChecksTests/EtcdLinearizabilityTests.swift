@@ -133,6 +133,20 @@ import Testing
     #expect(violation?.window == [2])
   }
 
+  @Test func pendingPutSeenOnlyByAWatcherIsAppliedWhenTheCallerSaysSo() {
+    let history = [
+      operation(1, .put(key: "a", value: "1"), 0, 10, .put(revision: 2)),
+      operation(2, .put(key: "a", value: "2"), 20, 0, nil),
+    ]
+    #expect(checker.check(history).order == [1])
+    var watched = checker.model
+    watched.highestObservedRevision = 3
+    let order = LinearizabilityChecker(model: watched).check(history).order
+    #expect(order == [1, 2])
+    let log = RevisionLog.fromLinearization(order ?? [], of: history, model: watched)
+    #expect(log.events[3] == [putEvent(record("a", "2", create: 2, mod: 3, version: 2))])
+  }
+
   @Test func pendingPutNeverObservedIsLeftOutOfTheOrder() {
     let history = [
       operation(1, .put(key: "a", value: "lost"), 0, 0, nil),
