@@ -183,6 +183,17 @@ let package = Package(
       path: "Tests/LoopbackTestSupport",
       swiftSettings: strictSwift6
     ),
+    // Checks of recorded etcd histories for the integration tests: linearizability and watch guarantees.
+    .target(
+      name: "EtcdHistoryChecks",
+      path: "Tests/EtcdHistoryChecks",
+      swiftSettings: strictSwift6
+    ),
+    .testTarget(
+      name: "EtcdHistoryChecksTests",
+      dependencies: ["EtcdHistoryChecks"],
+      swiftSettings: strictSwift6
+    ),
     .testTarget(
       name: "GRPCProtocolTests",
       dependencies: [
@@ -239,6 +250,7 @@ let package = Package(
         .product(name: "NIOPosix", package: "swift-nio"),
         "LoopbackTestSupport",
         "EtcdProcess",
+        "EtcdHistoryChecks",
       ],
       swiftSettings: strictSwift6
     ),
