@@ -282,6 +282,8 @@ extension EtcdError {
     case .server:
       if let known = EtcdError.serverErrors[status.message] {
         code = Code(known)
+      } else if let context = EtcdError.serverContextEnd(status) {
+        code = context
       } else if status.code == .unimplemented, let method, let version = method.minimumEtcdVersion {
         code = .unsupportedByServer
         let answer = status.message.isEmpty ? "" : " (\(status.message))"
@@ -298,6 +300,18 @@ extension EtcdError {
     case .deadline: code = .deadlineExceeded
     }
     self.init(code: code, status: status, endpoint: endpoint)
+  }
+
+  /// The code of a call the server ended because the call's own context ended there: gRPC's
+  /// `DEADLINE_EXCEEDED` and `CANCELLED`, and the `UNKNOWN` status with Go's context error text that an
+  /// etcd handler returns when the deadline the client sent passes inside it (as while a proposal waits
+  /// for a leader).
+  private static func serverContextEnd(_ status: GRPCStatus) -> Code? {
+    switch (status.code, status.message) {
+    case (.deadlineExceeded, _), (.unknown, "context deadline exceeded"): .deadlineExceeded
+    case (.cancelled, _), (.unknown, "context canceled"): .cancelled
+    default: nil
+    }
   }
 
   /// etcd's server error messages (etcd's `rpctypes`, of etcd 3.4 and 3.5), each with its code.

@@ -155,6 +155,22 @@ struct EtcdErrorTests {
     #expect(error.cause == nil)
   }
 
+  @Test(
+    "the server's end of the call's own deadline or cancellation keeps its code",
+    arguments: [
+      (GRPCStatus(code: .unknown, message: "context deadline exceeded"), EtcdError.Code.deadlineExceeded),
+      (GRPCStatus(code: .deadlineExceeded, message: "context deadline exceeded"), .deadlineExceeded),
+      (GRPCStatus(code: .unknown, message: "context canceled"), .cancelled),
+      (GRPCStatus(code: .cancelled, message: "context canceled"), .cancelled),
+      (GRPCStatus(code: .unknown, message: "context deadline exceeded, maybe"), .rpcFailed),
+      (GRPCStatus(code: .unavailable, message: "context deadline exceeded"), .rpcFailed),
+    ])
+  func serverContextEnd(status: GRPCStatus, expected: EtcdError.Code) {
+    let error = EtcdError(status: status, origin: .server, endpoint: "127.0.0.1:2379")
+    #expect(error.code == expected)
+    #expect(error.status == status)
+  }
+
   @Test("UNIMPLEMENTED is rpcFailed for the methods of etcd 3.4 and for no method")
   func unimplementedOtherwise() {
     let status = GRPCStatus(code: .unimplemented, message: "unknown method Range")

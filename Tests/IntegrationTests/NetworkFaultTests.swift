@@ -67,7 +67,7 @@ struct NetworkFaultTests {
       }
       #expect(failures.count < 5, "put \(index) failed 5 times: \(failures)")
       #expect(ContinuousClock.now - began < .seconds(7), "put \(index) took \(ContinuousClock.now - began)")
-      for failure in failures { #expect(ranOutOfTime(failure), "\(failure)") }
+      for failure in failures { #expect(failure.code == .deadlineExceeded, "\(failure)") }
     }
     #expect(try await cluster.leader() != old)
 
@@ -265,17 +265,9 @@ private func firstSuccess<T>(within limit: Duration, _ body: () async throws -> 
   }
 }
 
-/// Whether `error` ends a call that ran out of time: the client's own `.deadlineExceeded`, or etcd's answer
-/// when the deadline passes first inside the server, while raft holds the proposal: gRPC UNKNOWN with Go's
-/// "context deadline exceeded", which is not one of etcd's errors and so arrives as `.rpcFailed`.
-private func ranOutOfTime(_ error: EtcdError) -> Bool {
-  error.code == .deadlineExceeded || (error.code == .rpcFailed && error.message == "context deadline exceeded")
-}
-
-/// Whether `error` says what happened: any code but `.rpcFailed` (a server error the client does not know),
-/// or the server's own deadline.
+/// Whether `error` says what happened: any code but `.rpcFailed` (a server error the client does not know).
 private func isTyped(_ error: EtcdError) -> Bool {
-  error.code != .rpcFailed || ranOutOfTime(error)
+  error.code != .rpcFailed
 }
 
 /// Runs `body`, which must fail with a typed `EtcdError` (``isTyped(_:)``).
