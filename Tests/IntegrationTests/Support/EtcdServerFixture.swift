@@ -306,7 +306,8 @@ func spawn(_ arguments: [String], logFile: String) throws -> pid_t {
   }
 }
 
-/// Runs a command to completion (bounded by `timeout`), returning its exit status and standard output.
+/// Runs a command to completion, returning its exit status and standard output. A command still running after
+/// `timeout` is terminated (SIGTERM), and its status is then that of the signal.
 func run(_ arguments: [String], environment: [String: String] = [:], timeout: Duration = .seconds(30))
   throws -> (status: Int32, output: String)
 {
@@ -320,8 +321,12 @@ func run(_ arguments: [String], environment: [String: String] = [:], timeout: Du
   process.standardOutput = pipe
   process.standardError = pipe
   try process.run()
+  let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+  DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
+    // Foundation signals the process only while it has not been reaped, so never another process.
+    if process.isRunning { process.terminate() }
+  }
   let data = pipe.fileHandleForReading.readDataToEndOfFile()
   process.waitUntilExit()
-  _ = timeout
   return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
