@@ -152,6 +152,12 @@ struct RobustnessScenario: Sendable, CustomStringConvertible {
       try await Task.sleep(for: healAfter)
       try cluster.rejoinPeers(leader)
       return 1
+    case .followerIsolatedFromPeers:
+      let follower = (leader + 1) % 3
+      try cluster.isolateFromPeers(follower)
+      try await Task.sleep(for: healAfter)
+      try cluster.rejoinPeers(follower)
+      return 1
     case .clientCutFromLeader:
       try cluster.disconnectClient(from: leader)
       try await Task.sleep(for: healAfter)
