@@ -22,6 +22,10 @@ package struct EtcdKVModel: HistoryModel {
   /// saw before checking, so that pending writes only watchers saw are applied:
   /// ``prepared(for:)`` keeps the higher of it and the responses'.
   package var highestObservedRevision: Int64?
+  /// What watchers saw of the pending writes: those they saw are applied at their revision only
+  /// (check the history ``PendingWriteResolution/removingUnappliedWrites(from:)`` returns, so that
+  /// those known not to have happened are out of it). Default: nothing known.
+  package var pendingWrites = PendingWriteResolution()
 
   /// Creates the model of a store at `initialRevision` holding `initialKeys`.
   package init(initialRevision: Int64, initialKeys: [KeyValueRecord] = []) {
@@ -48,6 +52,9 @@ package struct EtcdKVModel: HistoryModel {
     let execution = state.executing(input)
     guard let output else {
       let created = execution.state.revision
+      if let revision = pendingWrites.appliedAt[input] {
+        return created == revision && state.revision == revision - 1 ? [execution.state] : []
+      }
       if execution.state == state || revisionsCreatedByReturnedWrites.contains(created)
         || created > highestObservedRevision ?? .max
       {
