@@ -3,10 +3,12 @@
 # at a larger size than CI does, several times over: each run records the history of every call and watch under
 # the fault and checks it for linearizability and etcd's watch guarantees. Needs root (network namespaces).
 #
-#   scripts/robustness.sh [--rounds N] [--seconds S] [--clients C]
+#   scripts/robustness.sh [--rounds N] [--seconds S] [--clients C] [--faults F1,F2]
+#   scripts/robustness.sh --recheck FOLDER...
 #
-# Defaults: 3 rounds of 20 s per scenario with 8 clients. Histories that fail a check are saved under
-# $ROBUSTNESS_ARTIFACTS (default: robustness-artifacts/ in the current directory).
+# Defaults: 3 rounds of 20 s per scenario with 8 clients, every fault (see InjectedFault.swift for the names).
+# Recordings that fail a check are saved under $ROBUSTNESS_ARTIFACTS (default: robustness-artifacts/ in the
+# current directory); --recheck checks saved ones again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,7 +20,15 @@ while [ $# -gt 0 ]; do
     --rounds) rounds="$2"; shift 2 ;;
     --seconds) seconds="$2"; shift 2 ;;
     --clients) clients="$2"; shift 2 ;;
-    *) echo "usage: $0 [--rounds N] [--seconds S] [--clients C]" >&2; exit 2 ;;
+    --faults) export ROBUSTNESS_FAULTS="$2"; shift 2 ;;
+    --recheck)
+      shift
+      [ $# -gt 0 ] || { echo "--recheck needs at least one folder" >&2; exit 2; }
+      recheck=$(for folder in "$@"; do realpath "$folder"; done | paste -sd: -)
+      swift build --build-tests
+      ROBUSTNESS_RECHECK="$recheck" swift test --skip-build --no-parallel --filter savedRecordingsPassTheirChecks
+      exit ;;
+    *) echo "usage: $0 [--rounds N] [--seconds S] [--clients C] [--faults F1,F2] | --recheck FOLDER..." >&2; exit 2 ;;
   esac
 done
 

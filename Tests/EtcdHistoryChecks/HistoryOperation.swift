@@ -46,3 +46,8 @@ package struct HistoryOperation<Input: Hashable & Sendable, Output: Hashable & S
 
 /// An operation of an etcd KV history.
 package typealias EtcdHistoryOperation = HistoryOperation<KVRequest, KVResponse>
+
+/// Histories are saved and read back as JSON (a failed run's recording).
+extension HistoryOperation: Codable where Input: Codable, Output: Codable {}
+
+extension HistoryOperation.Outcome: Codable where Input: Codable, Output: Codable {}

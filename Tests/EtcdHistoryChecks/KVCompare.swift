@@ -1,7 +1,7 @@
 /// One condition of a transaction: a field of one key compared with a constant.
-package struct KVCompare: Hashable, Sendable {
+package struct KVCompare: Hashable, Sendable, Codable {
   /// The field compared, with the constant it is compared with.
-  package enum Target: Hashable, Sendable {
+  package enum Target: Hashable, Sendable, Codable {
     /// The value, in byte order. Always false on a missing key.
     case value(String)
     /// The version; a missing key's is 0.
@@ -13,7 +13,7 @@ package struct KVCompare: Hashable, Sendable {
   }
 
   /// How the key's field must relate to the constant.
-  package enum Result: Hashable, Sendable {
+  package enum Result: Hashable, Sendable, Codable {
     /// The field equals the constant.
     case equal
     /// The field differs from the constant.

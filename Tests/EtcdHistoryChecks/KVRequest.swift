@@ -1,5 +1,5 @@
 /// A KV request as the history records it.
-package indirect enum KVRequest: Hashable, Sendable {
+package indirect enum KVRequest: Hashable, Sendable, Codable {
   /// Sets `key` to `value`.
   case put(key: String, value: String)
   /// Reads the live keys of ``KeyRange(key:rangeEnd:)``.

@@ -1,5 +1,5 @@
 /// The response as the history records it; every response carries the header revision.
-package indirect enum KVResponse: Hashable, Sendable {
+package indirect enum KVResponse: Hashable, Sendable, Codable {
   /// A put's response: the revision it created.
   case put(revision: Int64)
   /// A range's response: the store's revision and the live keys in range, in key byte order.

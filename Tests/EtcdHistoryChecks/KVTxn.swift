@@ -3,7 +3,7 @@
 ///
 /// The nested operations are puts, ranges and deletes (etcd also accepts nested transactions; the
 /// model runs them the same way).
-package struct KVTxn: Hashable, Sendable {
+package struct KVTxn: Hashable, Sendable, Codable {
   /// The conditions, all of which must hold for `success` to run.
   package var compares: [KVCompare]
   /// The operations when every compare holds.

@@ -2,7 +2,7 @@
 ///
 /// A delete event carries the key and `modRevision` (the delete's revision) only: `value` is empty
 /// and `createRevision` and `version` are 0, as etcd sends it.
-package struct KeyValueRecord: Hashable, Sendable {
+package struct KeyValueRecord: Hashable, Sendable, Codable {
   /// The key.
   package var key: String
   /// The value.

@@ -1,7 +1,7 @@
 /// One event of a watch response as the history records it.
-package struct WatchEventRecord: Hashable, Sendable {
+package struct WatchEventRecord: Hashable, Sendable, Codable {
   /// What happened to the key.
-  package enum Kind: Hashable, Sendable {
+  package enum Kind: Hashable, Sendable, Codable {
     /// The key was put.
     case put
     /// The key was deleted.

@@ -1,5 +1,5 @@
 /// One watch response as the history records it.
-package struct WatchResponseRecord: Hashable, Sendable {
+package struct WatchResponseRecord: Hashable, Sendable, Codable {
   /// The response header's revision.
   package var headerRevision: Int64
   /// The events, in the order received.

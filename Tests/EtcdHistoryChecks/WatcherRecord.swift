@@ -1,8 +1,8 @@
 /// One watcher as the history records it: what it watched from where, what it received, how it
 /// ended.
-package struct WatcherRecord: Hashable, Sendable {
+package struct WatcherRecord: Hashable, Sendable, Codable {
   /// How the watcher's stream ended.
-  package enum Ending: Hashable, Sendable {
+  package enum Ending: Hashable, Sendable, Codable {
     /// Still open when the history ended.
     case open
     /// Cancelled because revisions before `revision` were compacted.

@@ -10,9 +10,12 @@ import Testing
   "Robustness: histories under network and process faults", .serialized,
   .enabled(if: NetworkNamespaceCluster.isAvailable, "needs root and ip netns"))
 struct RobustnessTests {
-  static let scenarios = InjectedFault.allCases.flatMap { fault in
-    RobustnessWorkload.allCases.map { RobustnessScenario(fault: fault, workload: $0) }
-  }
+  /// Every fault × every workload, or only the faults `ROBUSTNESS_FAULTS` names (comma-separated).
+  static let scenarios: [RobustnessScenario] = {
+    let named = ProcessInfo.processInfo.environment["ROBUSTNESS_FAULTS"].map { $0.split(separator: ",") }
+    let faults = InjectedFault.allCases.filter { fault in named?.contains { $0 == fault.rawValue } ?? true }
+    return faults.flatMap { fault in RobustnessWorkload.allCases.map { RobustnessScenario(fault: fault, workload: $0) } }
+  }()
 
   @Test(arguments: scenarios)
   func theHistoryIsLinearizableAndEveryWatcherKeepsEtcdsGuarantees(_ scenario: RobustnessScenario) async throws {
@@ -72,5 +75,21 @@ struct RobustnessTests {
     #expect(history.split(separator: "\n").count == recording.history.count)
     let watchers = try String(contentsOfFile: folder + "/watchers.txt", encoding: .utf8)
     #expect(watchers.contains("violation in watcher 0: "))
+    let loaded = try RobustnessArtifact.load(folder)
+    #expect(loaded.history == gap.history && loaded.watchers == gap.watchers)
+    #expect(loaded.check().watchViolations.count == gapReport.watchViolations.count)
+  }
+
+  /// Checks saved recordings again (`scripts/robustness.sh --recheck FOLDER...`): each folder in
+  /// `ROBUSTNESS_RECHECK`, separated by colons.
+  @Test(
+    .enabled(if: ProcessInfo.processInfo.environment["ROBUSTNESS_RECHECK"] != nil, "ROBUSTNESS_RECHECK is not set"))
+  func savedRecordingsPassTheirChecks() throws {
+    let folders = ProcessInfo.processInfo.environment["ROBUSTNESS_RECHECK", default: ""].split(separator: ":")
+    for folder in folders {
+      let report = try RobustnessArtifact.load(String(folder)).check()
+      print("robustness: \(report)")
+      #expect(report.passed, "\(folder): \(report)")
+    }
   }
 }

@@ -1,7 +1,7 @@
 /// A fault a robustness scenario injects into a 3-member cluster in network namespaces while its clients work,
 /// and heals before the history is checked. Each is aimed at the member that leads when it starts, but for
 /// ``followerIsolatedFromPeers``.
-enum InjectedFault: String, CaseIterable, Sendable, CustomStringConvertible {
+enum InjectedFault: String, CaseIterable, Sendable, Codable, CustomStringConvertible {
   /// No fault: the baseline every other scenario is compared with.
   case none
   /// The leader's peer link goes down: the leader still reaches clients but not its peers, the others elect a

@@ -7,7 +7,7 @@ import Foundation
 /// several clients run a workload through fault proxies and two watchers follow the keys. The history of every
 /// call and what each watcher received are recorded, then checked: linearizability against etcd's KV model,
 /// and the watch guarantees against the linearized history. A violation saves the history as an artifact.
-struct RobustnessScenario: Sendable, CustomStringConvertible {
+struct RobustnessScenario: Sendable, Codable, CustomStringConvertible {
   let fault: InjectedFault
   let workload: RobustnessWorkload
 

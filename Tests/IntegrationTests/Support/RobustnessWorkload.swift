@@ -2,7 +2,7 @@ import EtcdHistoryChecks
 
 /// What the clients of a robustness scenario send: a stream of KV requests over a few keys under one prefix,
 /// each put writing a value no other put writes, so every read and watch event names the write it saw.
-enum RobustnessWorkload: String, CaseIterable, Sendable, CustomStringConvertible {
+enum RobustnessWorkload: String, CaseIterable, Sendable, Codable, CustomStringConvertible {
   /// Puts, single-key and prefix reads, and deletes.
   case keyValue
   /// Compare-and-swap transactions on a key's mod revision, transactions that write two keys in one revision,
