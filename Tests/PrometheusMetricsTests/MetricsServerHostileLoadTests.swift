@@ -31,11 +31,12 @@ struct MetricsServerHostileLoadTests {
 
   /// Scrapes `/metrics`, `/healthz` and `/status` in turn from 127.0.0.1 on a thread of its own,
   /// each with a 1 s timeout and accepting gzip as Prometheus does, until stopped; remembers every
-  /// failure.
+  /// failure and how long each answered scrape took.
   final class Scraper: Sendable {
     let port: Int
     let answered = Atomic<Int>(0)
     let failures = Mutex<[String]>([])
+    let durations = Mutex<[Duration]>([])
     private let stopping = Atomic<Bool>(false)
     private let finished = Atomic<Bool>(false)
 
@@ -59,9 +60,11 @@ struct MetricsServerHostileLoadTests {
     /// One scrape; a failure or wrong answer is remembered.
     func scrape(_ path: String) {
       do {
+        let start = ContinuousClock.now
         let response = try LoopbackHTTP.request(
           port: port, path: path, headers: ["Accept-Encoding": "gzip"], timeoutSeconds: 1)
         if response.status == 200 {
+          durations.withLock { $0.append(ContinuousClock.now - start) }
           answered.add(1, ordering: .relaxed)
         } else {
           failures.withLock { $0.append("\(path): \(response.status)") }
@@ -79,11 +82,18 @@ struct MetricsServerHostileLoadTests {
       }
     }
 
-    /// Stops scraping; expects that every scrape was answered, and more than `minimum`.
+    /// Stops scraping; expects that every scrape was answered, and more than `minimum`. Prints the
+    /// median and slowest answer.
     func stopExpectingAllAnswered(
       moreThan minimum: Int, sourceLocation: SourceLocation = #_sourceLocation
     ) async throws {
       try await stop()
+      let durations = self.durations.withLock { $0.sorted() }
+      if let slowest = durations.last {
+        print(
+          "\(sourceLocation.fileName):\(sourceLocation.line): \(durations.count) scrapes under attack, "
+            + "median \(durations[durations.count / 2]), slowest \(slowest)")
+      }
       let failures = self.failures.withLock { $0 }
       #expect(
         failures.isEmpty, "\(failures.count) failed: \(failures.prefix(5))",
