@@ -49,7 +49,7 @@ extension EtcdClient {
       RPCMethod.Auth.authenticate,
       request,
       timeout: nil,
-      interceptors: configuration.interceptors
+      interceptors: interceptorsWithoutToken
     )
     store.store(response.token, replacing: current.generation)
   }

@@ -1,3 +1,5 @@
+public import Tracing
+
 /// Sees every RPC the client makes: its start, each message sent and received with its size, and its end.
 ///
 /// Interceptors are configured on the client (`EtcdClient.Configuration.interceptors`) and called in that order
@@ -99,6 +101,9 @@ public struct ClientAttempt: Sendable {
 
 /// What an interceptor knows about a call.
 public struct ClientCallInfo: Sendable {
+  /// The call's span when the client traces calls (`EtcdClient.Configuration.tracer`), started before
+  /// any interceptor's `callStarted` and ended after every `callFinished`; nil otherwise.
+  public let span: (any Span)?
   /// The method called.
   public let method: RPCMethod
   /// The endpoint of the call's first attempt (`host:port` as configured). Retries may go elsewhere: see
@@ -112,14 +117,18 @@ public struct ClientCallInfo: Sendable {
   let started: Int64
 
   /// Creates call information (public for interceptor tests).
-  public init(method: RPCMethod, endpoint: String, startTime: ContinuousClock.Instant) {
-    self.init(method: method, endpoint: endpoint, started: MonotonicClock.nanoseconds(startTime))
+  public init(
+    method: RPCMethod, endpoint: String, startTime: ContinuousClock.Instant, span: (any Span)? = nil
+  ) {
+    self.init(
+      method: method, endpoint: endpoint, started: MonotonicClock.nanoseconds(startTime), span: span)
   }
 
-  init(method: RPCMethod, endpoint: String, started: Int64) {
+  init(method: RPCMethod, endpoint: String, started: Int64, span: (any Span)? = nil) {
     self.method = method
     self.endpoint = endpoint
     self.started = started
+    self.span = span
   }
 
   /// Nanoseconds from the call's start to now.

@@ -189,7 +189,8 @@ actor SharedStreamDriver<P: SharedStreamProtocol> {
       return
     }
     do {
-      let opened = try client.bidirectionalStream(content.method, metadata: content.metadata)
+      let opened = try client.bidirectionalStream(
+        content.method, metadata: content.metadata, resumption: machine.resumptions)
       call = opened
       start(.read(opened, generation: generation))
       execute(machine.streamOpened(generation: generation))
