@@ -65,6 +65,7 @@ let package = Package(
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "Tracing", package: "swift-distributed-tracing"),
+        .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: strictSwift6
     ),
@@ -212,6 +213,7 @@ let package = Package(
       name: "EtcdClientTests",
       dependencies: [
         "EtcdClient", "GRPCProtocol", "EtcdProto",
+        .product(name: "Logging", package: "swift-log"),
         .product(name: "Tracing", package: "swift-distributed-tracing"),
         .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
       ],

@@ -1,4 +1,5 @@
 import GRPCProtocol
+import Logging
 import NIOCore
 import SwiftProtobuf
 import Synchronization
@@ -76,7 +77,8 @@ public final class EtcdClient: Sendable {
       keepalive: configuration.keepalive.map {
         GRPCConnectionHandler.Keepalive(
           interval: TimeAmount($0.interval), timeout: TimeAmount($0.timeout))
-      }
+      },
+      logger: configuration.logger
     )
     // Every connection of one client runs on one event loop, so a caller can run there too (`taskExecutor`).
     let eventLoop = configuration.eventLoopGroup.next()
@@ -363,8 +365,34 @@ public final class EtcdClient: Sendable {
           throw error
         }
         if everyEndpointTried { tried.removeAll() }
+        let failed = connection
         connection = endpoints.pick(excluding: tried)
+        logRetry(method, attempt: attempt, after: error, from: failed, to: connection)
       }
+    }
+  }
+
+  /// Logs a retry: at notice when it fails over to another member, at info when it tries the same one.
+  /// The error is named by its code, not its message, which may quote the request.
+  private func logRetry(
+    _ method: RPCMethod, attempt: Int, after error: EtcdError, from failed: GRPCConnection,
+    to next: GRPCConnection
+  ) {
+    let logger = configuration.logger
+    let failover = failed !== next
+    guard logger.logLevel <= (failover ? .notice : .info) else { return }
+    let metadata: Logger.Metadata = [
+      "etcd.endpoint": "\(failed.endpoint.description)",
+      "rpc.method": "\(method.path)",
+      "etcd.attempt": "\(attempt)",
+      "error": "\(error.code.name)",
+    ]
+    if failover {
+      var metadata = metadata
+      metadata["etcd.next_endpoint"] = "\(next.endpoint.description)"
+      logger.notice("call failing over to another member", metadata: metadata)
+    } else {
+      logger.info("call retried", metadata: metadata)
     }
   }
 
@@ -396,7 +424,8 @@ public final class EtcdClient: Sendable {
     sharedStreams.withLock { streams in
       guard !closed.load(ordering: .acquiring) else { return nil }
       if let running = streams.lease { return running.driver }
-      let driver = LeaseKeepAliveHub(client: self, content: LeaseKeepAliveLeases())
+      let driver = LeaseKeepAliveHub(
+        client: self, content: LeaseKeepAliveLeases(logger: configuration.logger))
       streams.lease = .start(driver)
       return driver
     }

@@ -87,17 +87,7 @@ struct TracingTests {
       var configuration = EtcdClient.Configuration(endpoints: etcd.endpoints)
       configuration.tracer = tracer
       let client = try EtcdClient(configuration: configuration)
-      let member = etcd.members[0]
-      let first = try await client.put("w", "0").header.revision
-
-      var events = client.watch("w", options: .init(startRevision: first)).makeAsyncIterator()
-      _ = try await collectEvents(&events, count: 1)
-      member.kill()
-      try await Task.sleep(for: .milliseconds(300))
-      try await etcd.restart(member)
-      #expect(try await putUntilAcknowledged(client, "w", "1"))
-      let resumed = try await collectEvents(&events, count: 1)
-      #expect(resumed.first?.kv.valueString == "1")
+      #expect(try await watchAcrossARestart(client, etcd, key: "w") == "1")
       await client.close()
 
       let watches = tracer.finishedSpans.filter { $0.operationName == "etcdserverpb.Watch/Watch" }

@@ -36,6 +36,22 @@ func putUntilAcknowledged(_ client: EtcdClient, _ key: String, _ value: String) 
   return false
 }
 
+/// Watches `key` from a first put, kills and restarts the cluster's first member, puts again, and
+/// returns the value the watch then delivers: the client's watch stream is resumed on the way.
+func watchAcrossARestart(_ client: EtcdClient, _ etcd: EtcdTestCluster, key: String) async throws
+  -> String?
+{
+  let member = etcd.members[0]
+  let first = try await client.put(key, "0").header.revision
+  var events = client.watch(key, options: .init(startRevision: first)).makeAsyncIterator()
+  _ = try await collectEvents(&events, count: 1)
+  member.kill()
+  try await Task.sleep(for: .milliseconds(300))
+  try await etcd.restart(member)
+  #expect(try await putUntilAcknowledged(client, key, "1"))
+  return try await collectEvents(&events, count: 1).first?.kv.valueString
+}
+
 /// The value of one of etcd's own gauges, read from its /metrics.
 func etcdGauge(_ name: String, port: Int) throws -> Double? {
   let output = try run(["curl", "-s", "http://127.0.0.1:\(port)/metrics"]).output

@@ -52,5 +52,8 @@ extension EtcdClient {
       interceptors: interceptorsWithoutToken
     )
     store.store(response.token, replacing: current.generation)
+    configuration.logger.info(
+      current.token == nil ? "auth token fetched" : "auth token refreshed",
+      metadata: ["etcd.user": "\(store.username)"])
   }
 }
