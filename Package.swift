@@ -141,7 +141,11 @@ let package = Package(
     // build type-checks them. Not a product; nothing in it runs.
     .target(
       name: "ReadmeExamples",
-      dependencies: ["EtcdClient", "EtcdMetrics"],
+      dependencies: [
+        "EtcdClient", "EtcdMetrics",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Tracing", package: "swift-distributed-tracing"),
+      ],
       path: "Examples/ReadmeExamples",
       swiftSettings: strictSwift6
     ),
