@@ -1,6 +1,10 @@
 import Logging
 import Testing
 
+#if canImport(Glibc)
+  import Glibc
+#endif
+
 @testable import EtcdClient
 
 @Suite("Client logs against a real etcd", .serialized)
@@ -102,6 +106,40 @@ struct LoggingTests {
       // The member's end closed the connection; the client logged it, and connected again.
       #expect(logged.filter { $0.hasPrefix("info connected ") }.count >= 2)
       #expect(logged.contains { $0.hasPrefix("info disconnected ") })
+    }
+  }
+
+  @Test func aKeepaliveTimeoutIsLoggedOnceWithTheDisconnect() async throws {
+    // etcd refuses pings more often than --grpc-keepalive-min-time (5 s by default).
+    try await withEtcd(extraArguments: ["--grpc-keepalive-min-time", "100ms"]) { etcd in
+      let lines = CapturingLogHandler.Lines()
+      var configuration = EtcdClient.Configuration(endpoints: etcd.endpoints)
+      configuration.keepalive = .init(interval: .milliseconds(500), timeout: .milliseconds(500))
+      configuration.logger = Logger(label: "test") { _ in CapturingLogHandler(lines: lines) }
+      let client = try EtcdClient(configuration: configuration)
+      let member = etcd.members[0]
+
+      // The client pings while a call is open: a watch.
+      let revision = try await client.put("k", "1").header.revision
+      var events = client.watch("k", options: .init(startRevision: revision)).makeAsyncIterator()
+      #expect(try await collectEvents(&events, count: 1).count == 1)
+      member.signal(SIGSTOP)
+      let deadline = ContinuousClock.now + .seconds(5)
+      while !lines.all.contains(where: { $0.hasPrefix("warning keepalive PING timed out ") }),
+        ContinuousClock.now < deadline
+      {
+        try await Task.sleep(for: .milliseconds(100))
+      }
+      member.signal(SIGCONT)
+      let logged = lines.all
+      let timedOut = logged.filter { $0.hasPrefix("warning keepalive PING timed out ") }
+      #expect(timedOut.count == 1, "\(logged)")
+      #expect(timedOut.first?.contains("etcd.endpoint=\(etcd.endpoints[0])") == true)
+      #expect(
+        logged.contains { $0.hasPrefix("info disconnected ") && $0.contains("keepalive") },
+        "\(logged)")
+
+      await client.close()
     }
   }
 }

@@ -43,6 +43,12 @@ struct TracingInterceptor: ClientInterceptor {
   ) -> any Span {
     let parent = ServiceContext.current ?? .topLevel
     let span = tracer.startAnySpan(spanNames[method.index], context: parent, ofKind: .client)
+    // A span that records nothing (a sampled-out one, the no-op tracer's) gets no attributes or
+    // events: building them would only allocate.
+    guard span.isRecording else {
+      tracer.inject(span.context, into: &metadata, using: ClientMetadataInjector())
+      return span
+    }
     span.updateAttributes { attributes in
       attributes["rpc.system"] = "grpc"
       attributes["rpc.service"] = method.service
@@ -58,7 +64,7 @@ struct TracingInterceptor: ClientInterceptor {
   }
 
   func attemptFinished(_ call: ClientCallInfo, attempt: ClientAttempt) {
-    guard let span = call.span, attempt.number > 0 else { return }
+    guard let span = call.span, attempt.number > 0, span.isRecording else { return }
     var attributes: SpanAttributes = [
       "etcd.attempt": .int(Int64(attempt.number)),
       "rpc.grpc.status_code": .int(Int64(attempt.status.code.rawValue)),
@@ -75,6 +81,10 @@ struct TracingInterceptor: ClientInterceptor {
 
   func callFinished(_ call: ClientCallInfo, outcome: ClientCallOutcome) {
     guard let span = call.span else { return }
+    guard span.isRecording else {
+      span.end()
+      return
+    }
     let code = outcome.status.code
     span.updateAttributes { attributes in
       attributes["rpc.grpc.status_code"] = code.rawValue
