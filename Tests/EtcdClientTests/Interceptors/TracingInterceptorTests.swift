@@ -196,4 +196,21 @@ struct TracingInterceptorTests {
     #expect(traced.interceptorsWithoutToken.count == 1)
     #expect(traced.interceptorsWithoutToken.first is TracingInterceptor)
   }
+
+  @Test(arguments: [
+    ("127.0.0.1:2379", SpanAttribute.string("127.0.0.1"), SpanAttribute?.some(.int64(2379))),
+    ("http://etcd-0.local:2379", .string("etcd-0.local"), .int64(2379)),
+    ("https://etcd-1:2380/", .string("etcd-1"), .int64(2380)),
+    ("[::1]:23790", .string("::1"), .int64(23790)),
+    ("unix+http://[fe80::1]:1", .string("fe80::1"), .int64(1)),
+    ("no-port", .string("no-port"), nil),
+  ])
+  func theServerAddressAndPortComeFromTheEndpoint(
+    endpoint: String, address: SpanAttribute, port: SpanAttribute?
+  ) {
+    var attributes = SpanAttributes()
+    TracingInterceptor.setServer(endpoint, in: &attributes)
+    #expect(attributes.get("server.address") == address)
+    #expect(attributes.get("server.port") == port)
+  }
 }
