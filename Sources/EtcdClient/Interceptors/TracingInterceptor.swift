@@ -20,7 +20,10 @@ import Tracing
 /// `empty_key`) with the span's status set to error. Never a key, value, token or password: nothing
 /// of a request or response message is read. Each retry of a unary call is an `etcd.retry` event; a
 /// stream the client reopens after a failure starts its span with an `etcd.stream.resumed` event.
-struct TracingInterceptor: ClientInterceptor {
+///
+/// A class, so that the client's `TracingInterceptor?` is a nullable reference: a struct holding
+/// `any Tracer` would be tested for nil through value witnesses on every call, traced or not.
+final class TracingInterceptor: ClientInterceptor, Sendable {
   /// The tracer the spans go to.
   let tracer: any Tracer
 
@@ -40,14 +43,14 @@ struct TracingInterceptor: ClientInterceptor {
   ///   been reopened; 0 for every other call.
   func startSpan(
     _ method: RPCMethod, endpoint: String, resumption: Int = 0, metadata: inout ClientMetadata
-  ) -> any Span {
+  ) -> CallSpan {
     let parent = ServiceContext.current ?? .topLevel
     let span = tracer.startAnySpan(spanNames[method.index], context: parent, ofKind: .client)
     // A span that records nothing (a sampled-out one, the no-op tracer's) gets no attributes or
     // events: building them would only allocate.
     guard span.isRecording else {
       tracer.inject(span.context, into: &metadata, using: ClientMetadataInjector())
-      return span
+      return CallSpan(span)
     }
     span.updateAttributes { attributes in
       attributes["rpc.system"] = "grpc"
@@ -60,11 +63,11 @@ struct TracingInterceptor: ClientInterceptor {
       span.addEvent(SpanEvent(name: "etcd.stream.resumed", attributes: attributes))
     }
     tracer.inject(span.context, into: &metadata, using: ClientMetadataInjector())
-    return span
+    return CallSpan(span)
   }
 
   func attemptFinished(_ call: ClientCallInfo, attempt: ClientAttempt) {
-    guard let span = call.span, attempt.number > 0, span.isRecording else { return }
+    guard attempt.number > 0, let span = call.traced?.span, span.isRecording else { return }
     var attributes: SpanAttributes = [
       "etcd.attempt": .int(Int64(attempt.number)),
       "rpc.grpc.status_code": .int(Int64(attempt.status.code.rawValue)),
@@ -80,7 +83,7 @@ struct TracingInterceptor: ClientInterceptor {
   }
 
   func callFinished(_ call: ClientCallInfo, outcome: ClientCallOutcome) {
-    guard let span = call.span else { return }
+    guard let span = call.traced?.span else { return }
     guard span.isRecording else {
       span.end()
       return

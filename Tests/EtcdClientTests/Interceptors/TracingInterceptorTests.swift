@@ -23,7 +23,7 @@ struct TracingInterceptorTests {
     let span = interceptor.startSpan(
       method, endpoint: endpoint, resumption: resumption, metadata: &metadata)
     let info = ClientCallInfo(
-      method: method, endpoint: endpoint, startTime: .now, span: span)
+      method: method, endpoint: endpoint, started: MonotonicClock.now(), span: span)
     return (info, metadata)
   }
 
