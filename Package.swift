@@ -27,6 +27,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     .package(url: "https://github.com/apple/swift-service-context.git", from: "1.5.1"),
+    .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.2.0"),
     .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
   ],
@@ -63,6 +64,8 @@ let package = Package(
         .product(name: "NIOSSL", package: "swift-nio-ssl"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        .product(name: "Tracing", package: "swift-distributed-tracing"),
+        .product(name: "Logging", package: "swift-log"),
       ],
       swiftSettings: strictSwift6
     ),
@@ -108,7 +111,10 @@ let package = Package(
     // The client's RPC interceptor; re-exports PrometheusMetrics.
     .target(
       name: "EtcdMetrics",
-      dependencies: ["EtcdClient", "PrometheusMetrics"],
+      dependencies: [
+        "EtcdClient", "PrometheusMetrics",
+        .product(name: "Tracing", package: "swift-distributed-tracing"),
+      ],
       swiftSettings: strictSwift6
     ),
     // Runs etcd member processes on free loopback ports: the probe's throwaway local etcd and the test
@@ -135,7 +141,11 @@ let package = Package(
     // build type-checks them. Not a product; nothing in it runs.
     .target(
       name: "ReadmeExamples",
-      dependencies: ["EtcdClient", "EtcdMetrics"],
+      dependencies: [
+        "EtcdClient", "EtcdMetrics",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Tracing", package: "swift-distributed-tracing"),
+      ],
       path: "Examples/ReadmeExamples",
       swiftSettings: strictSwift6
     ),
@@ -205,7 +215,12 @@ let package = Package(
     ),
     .testTarget(
       name: "EtcdClientTests",
-      dependencies: ["EtcdClient", "GRPCProtocol", "EtcdProto"],
+      dependencies: [
+        "EtcdClient", "GRPCProtocol", "EtcdProto",
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "Tracing", package: "swift-distributed-tracing"),
+        .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
+      ],
       swiftSettings: strictSwift6
     ),
     .testTarget(
@@ -226,6 +241,8 @@ let package = Package(
         "EtcdMetrics",
         "EtcdClient",
         .product(name: "ServiceContextModule", package: "swift-service-context"),
+        .product(name: "Tracing", package: "swift-distributed-tracing"),
+        .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "Logging", package: "swift-log"),
         "LoopbackTestSupport",
@@ -244,6 +261,8 @@ let package = Package(
         "EtcdMetrics",
         "EtcdProto",
         .product(name: "ServiceContextModule", package: "swift-service-context"),
+        .product(name: "Tracing", package: "swift-distributed-tracing"),
+        .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "NIOCore", package: "swift-nio"),

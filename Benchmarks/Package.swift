@@ -18,6 +18,7 @@ let package = Package(
     .package(url: "https://github.com/ordo-one/package-benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
     .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.2.0"),
   ],
   targets: [
     .executableTarget(
@@ -48,6 +49,8 @@ let package = Package(
         .product(name: "EtcdClient", package: projectPackage),
         .product(name: "EtcdMetrics", package: projectPackage),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Tracing", package: "swift-distributed-tracing"),
+        .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
       ],
       path: "Sources/etcd-bench"
     ),

@@ -2,6 +2,8 @@
 // `swift build` compiles it, so an example that no longer matches the API fails the build.
 import EtcdClient
 import EtcdMetrics
+import Logging
+import Tracing
 
 /// README.md's Swift example 1.
 func readmeExample1() async throws {
@@ -64,6 +66,18 @@ func readmeExample4() async throws {
 
 /// README.md's Swift example 5.
 func readmeExample5() async throws {
+  var configuration = EtcdClient.Configuration(endpoints: ["127.0.0.1:2379"])
+  configuration.tracer = InstrumentationSystem.tracer  // the tracer the process bootstrapped
+  configuration.logger = Logger(label: "etcd")  // the process's LoggingSystem handler
+  try await withEtcdClient(configuration: configuration) { client in
+    try await withSpan("checkout") { _ in
+      try await client.put("orders/42", "paid")  // a child span etcdserverpb.KV/Put; traceparent sent
+    }
+  }
+}
+
+/// README.md's Swift example 6.
+func readmeExample6() async throws {
   // Every change under config/, from now on. Leaving the loop cancels the watcher on the server.
   for try await response in client.watch("config/", options: .prefix) {
     for event in response.events {
@@ -72,8 +86,8 @@ func readmeExample5() async throws {
   }
 }
 
-/// README.md's Swift example 6.
-func readmeExample6() async throws {
+/// README.md's Swift example 7.
+func readmeExample7() async throws {
   let lease = try await client.grantLease(ttl: .seconds(10))
   try await client.put("service/instance-1", "10.0.0.1:8080", options: .init(lease: lease.id))
   // Renewed at a third of its TTL over one stream shared by the client's leases, while this loop runs.
@@ -82,8 +96,8 @@ func readmeExample6() async throws {
   }
 }
 
-/// README.md's Swift example 7.
-func readmeExample7() async throws {
+/// README.md's Swift example 8.
+func readmeExample8() async throws {
   try await withEtcdSession(client: client, ttl: .seconds(30)) { session in  // a lease kept alive, revoked after
     let mutex = EtcdMutex(session: session, prefix: "locks/reindex")
     try await mutex.withLock {                                      // released however the body ends
@@ -102,16 +116,16 @@ func readmeExample7() async throws {
   try await billing.put("config", "v1")
 }
 
-/// README.md's Swift example 8.
-func readmeExample8() async throws {
+/// README.md's Swift example 9.
+func readmeExample9() async throws {
   var configuration = EtcdClient.Configuration(endpoints: ["https://10.0.0.1:2379", "https://10.0.0.2:2379"])
   configuration.tls = .init()
   configuration.tls?.trustRoots = .file("/etc/etcd/ca.pem")
   configuration.tls?.clientCertificate = .files(certificateChain: "client.pem", privateKey: "client-key.pem")
 }
 
-/// README.md's Swift example 9.
-func readmeExample9() async throws {
+/// README.md's Swift example 10.
+func readmeExample10() async throws {
   let registry = MetricsRegistry()
   var configuration = EtcdClient.Configuration(endpoints: ["127.0.0.1:2379"])
   configuration.interceptors = [RPCMetricsInterceptor(registry: registry)]

@@ -1,5 +1,7 @@
+public import Logging
 public import NIOCore
 import NIOPosix
+public import Tracing
 
 extension EtcdClient {
   /// How a client connects and calls. Required values go in `init`; every other knob has a production-safe
@@ -22,6 +24,19 @@ extension EtcdClient {
     public var maxReceiveMessageSize: Int = Int(Int32.max)
     /// Interceptors that see every call, in order (see `ClientInterceptor`). Default: none.
     public var interceptors: [any ClientInterceptor] = []
+    /// The tracer that gets a client span per call and per opened stream, whose context goes to the
+    /// server as gRPC metadata (`traceparent` with an OpenTelemetry tracer). Default: nil, no tracing,
+    /// and no cost on the call path. `InstrumentationSystem.tracer` is the process's bootstrapped
+    /// tracer. The span comes before the configured interceptors: they see it as
+    /// `ClientCallInfo.span` in every hook.
+    public var tracer: (any Tracer)?
+    /// Where the client logs its connection events, each once, with the endpoint (`etcd.endpoint`)
+    /// and what else applies (`rpc.method`, `etcd.attempt`, `error`) as metadata: connected and
+    /// disconnected (info), a failed connect (warning), GOAWAY (notice), a keepalive PING timeout
+    /// (warning), a call retried (info) or failed over to another member (notice), a Watch or
+    /// LeaseKeepAlive stream resumed (info), a lease lost (warning), the auth token fetched again
+    /// (info). Never a key, a value, a token or a password. Default: a logger that drops everything.
+    public var logger: Logger = Logger(label: "etcd-client", factory: { _ in SwiftLogNoOpLogHandler() })
     /// The event loops: each client runs all its connections on one loop of the group, taken at `init`
     /// (see `EtcdClient.taskExecutor`). Default: NIO's shared singleton group.
     public var eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton

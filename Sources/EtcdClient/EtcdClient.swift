@@ -1,4 +1,5 @@
 import GRPCProtocol
+import Logging
 import NIOCore
 import SwiftProtobuf
 import Synchronization
@@ -30,6 +31,13 @@ public final class EtcdClient: Sendable {
   private let framer: GRPCMessageFramer
   /// The auth token, when the configuration names a user.
   let authTokenStore: AuthTokenStore?
+  /// The tracing interceptor, when the configuration has a tracer.
+  let tracing: TracingInterceptor?
+  /// The interceptors every call passes through: the tracing one, the auth token's, then the
+  /// configured ones.
+  let interceptors: [any ClientInterceptor]
+  /// The interceptors of the calls that fetch the auth token: `interceptors` without the token's.
+  let interceptorsWithoutToken: [any ClientInterceptor]
   /// The shared streams' drivers, started on first use; none starts once the client is closed.
   private let sharedStreams = Mutex(SharedStreams())
   /// The endpoint auto-sync task, when configured.
@@ -69,7 +77,8 @@ public final class EtcdClient: Sendable {
       keepalive: configuration.keepalive.map {
         GRPCConnectionHandler.Keepalive(
           interval: TimeAmount($0.interval), timeout: TimeAmount($0.timeout))
-      }
+      },
+      logger: configuration.logger
     )
     // Every connection of one client runs on one event loop, so a caller can run there too (`taskExecutor`).
     let eventLoop = configuration.eventLoopGroup.next()
@@ -83,6 +92,13 @@ public final class EtcdClient: Sendable {
     self.authTokenStore = configuration.username.map {
       AuthTokenStore(username: $0, password: configuration.password ?? "")
     }
+    let tracing = configuration.tracer.map(TracingInterceptor.init(tracer:))
+    self.tracing = tracing
+    let traced: [any ClientInterceptor] = tracing.map { [$0] } ?? []
+    self.interceptorsWithoutToken = traced + configuration.interceptors
+    self.interceptors =
+      traced + (authTokenStore.map { [AuthTokenInterceptor(store: $0)] } ?? [])
+      + configuration.interceptors
     if let interval = configuration.autoSyncInterval {
       startAutoSync(every: interval)
     }
@@ -172,7 +188,7 @@ public final class EtcdClient: Sendable {
     guard authTokenStore != nil, method != RPCMethod.Auth.authenticate else {
       return try await performUnary(
         method, request, timeout: timeout, endpoint: endpoint,
-        interceptors: configuration.interceptors)
+        interceptors: interceptorsWithoutToken)
     }
     try await refreshToken(after: nil)
     let generation = authTokenStore?.current.generation
@@ -184,12 +200,6 @@ public final class EtcdClient: Sendable {
       return try await performUnary(
         method, request, timeout: timeout, endpoint: endpoint, interceptors: interceptors)
     }
-  }
-
-  /// The interceptors every call passes through: the auth token's first, then the configured ones.
-  var interceptors: [any ClientInterceptor] {
-    guard let authTokenStore else { return configuration.interceptors }
-    return [AuthTokenInterceptor(store: authTokenStore)] + configuration.interceptors
   }
 
   /// Runs one unary call through `interceptors` and the transport, retrying it on another endpoint when
@@ -213,8 +223,10 @@ public final class EtcdClient: Sendable {
     if interceptors.isEmpty {
       info = nil
     } else {
+      let endpoint = connection.endpoint.description
+      let span = tracing?.startSpan(method, endpoint: endpoint, metadata: &metadata)
       let started = ClientCallInfo(
-        method: method, endpoint: connection.endpoint.description, started: MonotonicClock.now())
+        method: method, endpoint: endpoint, started: MonotonicClock.now(), span: span)
       // Indexed, not iterated: a `for ... in` copies each existential out of the array (a retain, a
       // release and a few value-witness calls per interceptor and hook).
       for index in interceptors.indices {
@@ -353,8 +365,34 @@ public final class EtcdClient: Sendable {
           throw error
         }
         if everyEndpointTried { tried.removeAll() }
+        let failed = connection
         connection = endpoints.pick(excluding: tried)
+        logRetry(method, attempt: attempt, after: error, from: failed, to: connection)
       }
+    }
+  }
+
+  /// Logs a retry: at notice when it fails over to another member, at info when it tries the same one.
+  /// The error is named by its code, not its message, which may quote the request.
+  private func logRetry(
+    _ method: RPCMethod, attempt: Int, after error: EtcdError, from failed: GRPCConnection,
+    to next: GRPCConnection
+  ) {
+    let logger = configuration.logger
+    let failover = failed !== next
+    guard logger.logLevel <= (failover ? .notice : .info) else { return }
+    let metadata: Logger.Metadata = [
+      "etcd.endpoint": "\(failed.endpoint.description)",
+      "rpc.method": "\(method.path)",
+      "etcd.attempt": "\(attempt)",
+      "error": "\(error.code.name)",
+    ]
+    if failover {
+      var metadata = metadata
+      metadata["etcd.next_endpoint"] = "\(next.endpoint.description)"
+      logger.notice("call failing over to another member", metadata: metadata)
+    } else {
+      logger.info("call retried", metadata: metadata)
     }
   }
 
@@ -386,7 +424,8 @@ public final class EtcdClient: Sendable {
     sharedStreams.withLock { streams in
       guard !closed.load(ordering: .acquiring) else { return nil }
       if let running = streams.lease { return running.driver }
-      let driver = LeaseKeepAliveHub(client: self, content: LeaseKeepAliveLeases())
+      let driver = LeaseKeepAliveHub(
+        client: self, content: LeaseKeepAliveLeases(logger: configuration.logger))
       streams.lease = .start(driver)
       return driver
     }
@@ -398,9 +437,13 @@ public final class EtcdClient: Sendable {
   }
 
   /// Opens a bidirectional stream (Watch, LeaseKeepAlive) with no deadline.
+  ///
+  /// - Parameter resumption: how many times a shared stream has been reopened after a failure, for its
+  ///   span; 0 for a stream opened for the first time.
   func bidirectionalStream(
     _ method: RPCMethod,
-    metadata: ClientMetadata = ClientMetadata()
+    metadata: ClientMetadata = ClientMetadata(),
+    resumption: Int = 0
   ) throws(EtcdError) -> GRPCStreamingCall {
     guard !closed.load(ordering: .relaxed) else { throw EtcdError.clientClosed() }
     let connection = endpoints.pick()
@@ -412,6 +455,8 @@ public final class EtcdClient: Sendable {
       deadline: nil,
       maxReceiveMessageLength: configuration.maxReceiveMessageSize,
       interceptors: interceptors,
+      tracing: tracing,
+      resumption: resumption,
       onFinish: { error in
         if let error, error.code == .connectionFailed || error.code == .connectionClosed {
           endpoints.failed(connection)

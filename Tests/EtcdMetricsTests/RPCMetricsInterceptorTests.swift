@@ -1,6 +1,8 @@
 import EtcdClient
+import InMemoryTracing
 import ServiceContextModule
 import Testing
+import Tracing
 
 @testable import EtcdMetrics
 
@@ -26,9 +28,9 @@ struct RPCMetricsInterceptorTests {
   private func call(
     _ interceptor: RPCMetricsInterceptor, _ method: RPCMethod, endpoint: String,
     attempts: [(endpoint: String, status: GRPCStatus)], error: EtcdError? = nil,
-    sent: Int = 12, received: Int = 300
+    sent: Int = 12, received: Int = 300, span: (any Span)? = nil
   ) {
-    let info = ClientCallInfo(method: method, endpoint: endpoint, startTime: .now)
+    let info = ClientCallInfo(method: method, endpoint: endpoint, startTime: .now, span: span)
     var metadata = ClientMetadata()
     interceptor.callStarted(info, metadata: &metadata)
     for (number, attempt) in attempts.enumerated() {
@@ -155,5 +157,40 @@ struct RPCMetricsInterceptorTests {
     #expect(withExemplar.count == 2)
     #expect(withExemplar.contains { $0.hasPrefix("grpc_client_handling_seconds_bucket{") })
     #expect(withExemplar.contains { $0.hasPrefix("grpc_client_call_duration_seconds_bucket{") })
+  }
+
+  @Test("a traced call's exemplar names the call's own span, not the caller's")
+  func exemplarsOfTracedCalls() throws {
+    let registry = MetricsRegistry()
+    let interceptor = RPCMetricsInterceptor(
+      registry: registry,
+      options: .init(
+        exemplars: .serviceContext { context in
+          context.inMemorySpanContext.map { ["trace_id": $0.traceID, "span_id": $0.spanID] }
+        }))
+    let tracer = InMemoryTracer()
+    let caller = tracer.startSpan("caller")
+    let callSpan = tracer.startSpan("etcdserverpb.KV/Put", context: caller.context)
+    ServiceContext.withValue(caller.context) {
+      call(
+        interceptor, RPCMethod.KV.put, endpoint: "a:1", attempts: [("a:1", .init(code: .ok))],
+        span: callSpan)
+    }
+    #expect(callSpan.spanID != caller.spanID)
+    let text = String(decoding: registry.exposition(format: .openMetrics1_0_0), as: UTF8.self)
+    let withExemplar = text.split(separator: "\n").filter { $0.contains("# {") }
+    #expect(withExemplar.count == 2)
+    for line in withExemplar {
+      #expect(line.contains("span_id=\"\(callSpan.spanID)\""), "\(line)")
+      #expect(line.contains("trace_id=\"\(caller.traceID)\""), "\(line)")
+    }
+    // A streaming call ends on the event loop, with no task context: the span still gives one.
+    call(
+      interceptor, RPCMethod.KV.range, endpoint: "a:1", attempts: [("a:1", .init(code: .ok))],
+      span: callSpan)
+    let after = String(decoding: registry.exposition(format: .openMetrics1_0_0), as: UTF8.self)
+    #expect(after.split(separator: "\n").filter { $0.contains("# {") }.count == 4)
+    callSpan.end()
+    caller.end()
   }
 }

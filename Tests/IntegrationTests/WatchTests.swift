@@ -22,6 +22,36 @@ func collectEvents(
   return events
 }
 
+/// Puts `value` under `key`, trying again every 100 ms while a member restarts, at most 100 times;
+/// whether a put was acknowledged.
+func putUntilAcknowledged(_ client: EtcdClient, _ key: String, _ value: String) async throws -> Bool {
+  for _ in 0..<100 {
+    do {
+      try await client.put(key, value, timeout: .seconds(2))
+      return true
+    } catch {
+      try await Task.sleep(for: .milliseconds(100))
+    }
+  }
+  return false
+}
+
+/// Watches `key` from a first put, kills and restarts the cluster's first member, puts again, and
+/// returns the value the watch then delivers: the client's watch stream is resumed on the way.
+func watchAcrossARestart(_ client: EtcdClient, _ etcd: EtcdTestCluster, key: String) async throws
+  -> String?
+{
+  let member = etcd.members[0]
+  let first = try await client.put(key, "0").header.revision
+  var events = client.watch(key, options: .init(startRevision: first)).makeAsyncIterator()
+  _ = try await collectEvents(&events, count: 1)
+  member.kill()
+  try await Task.sleep(for: .milliseconds(300))
+  try await etcd.restart(member)
+  #expect(try await putUntilAcknowledged(client, key, "1"))
+  return try await collectEvents(&events, count: 1).first?.kv.valueString
+}
+
 /// The value of one of etcd's own gauges, read from its /metrics.
 func etcdGauge(_ name: String, port: Int) throws -> Double? {
   let output = try run(["curl", "-s", "http://127.0.0.1:\(port)/metrics"]).output
@@ -173,15 +203,7 @@ struct WatchTests {
           try await Task.sleep(for: .milliseconds(300))
           try await etcd.restart(member)
         }
-        var written = false
-        for _ in 0..<100 where !written {
-          do {
-            try await client.put("r", "v\(index)", timeout: .seconds(2))
-            written = true
-          } catch {
-            try await Task.sleep(for: .milliseconds(100))
-          }
-        }
+        let written = try await putUntilAcknowledged(client, "r", "v\(index)")
         #expect(written, "write \(index) never succeeded")
       }
       let last = try await client.put("r", "end").header.revision

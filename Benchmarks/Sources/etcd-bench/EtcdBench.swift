@@ -11,7 +11,9 @@ import ArgumentParser
 import EtcdClient
 import EtcdMetrics
 import Foundation
+import InMemoryTracing
 import Synchronization
+import Tracing
 
 #if canImport(Glibc)
   import Glibc
@@ -34,6 +36,16 @@ struct EtcdBench: AsyncParsableCommand {
 
 enum OnOff: String, ExpressibleByArgument, CaseIterable, Sendable {
   case on, off
+}
+
+/// What `--tracing` gives the clients.
+enum TracingChoice: String, ExpressibleByArgument, CaseIterable, Sendable {
+  /// No tracer: `Configuration.tracer` is nil.
+  case off
+  /// swift-distributed-tracing's `NoOpTracer`: spans that record nothing.
+  case noop
+  /// An `InMemoryTracer`, which records every span.
+  case memory
 }
 
 enum Consistency: String, ExpressibleByArgument, CaseIterable, Sendable {
@@ -59,6 +71,9 @@ struct GlobalOptions: ParsableArguments {
 
   @Option(help: "With `on`, every EtcdClient has an RPCMetricsInterceptor on one shared MetricsRegistry")
   var metrics: OnOff = .off
+
+  @Option(help: "`off`: no tracer; `noop`: NoOpTracer; `memory`: an InMemoryTracer that keeps every span")
+  var tracing: TracingChoice = .off
 
   @Option(help: "Per-request deadline in seconds; 0: none (as etcd's tool, which uses context.Background())")
   var requestTimeout: Double = 0
@@ -225,6 +240,11 @@ func runBenchmark(global: GlobalOptions, op: String, cons: String, total: Int, r
   let registry = MetricsRegistry()
   if global.metrics == .on {
     configuration.interceptors = [RPCMetricsInterceptor(registry: registry)]
+  }
+  switch global.tracing {
+  case .off: break
+  case .noop: configuration.tracer = NoOpTracer()
+  case .memory: configuration.tracer = InMemoryTracer()
   }
 
   var clients: [EtcdClient] = []

@@ -49,8 +49,11 @@ extension EtcdClient {
       RPCMethod.Auth.authenticate,
       request,
       timeout: nil,
-      interceptors: configuration.interceptors
+      interceptors: interceptorsWithoutToken
     )
     store.store(response.token, replacing: current.generation)
+    configuration.logger.info(
+      current.token == nil ? "auth token fetched" : "auth token refreshed",
+      metadata: ["etcd.user": "\(store.username)"])
   }
 }

@@ -1,4 +1,5 @@
 import EtcdProto
+import Logging
 
 /// The driver of a client's shared LeaseKeepAlive stream.
 typealias LeaseKeepAliveHub = SharedStreamDriver<LeaseKeepAliveLeases>
@@ -23,9 +24,16 @@ struct LeaseKeepAliveLeases: SharedStreamProtocol {
     case stop(Key)
   }
 
+  /// Where a lost lease is logged.
+  let logger: Logger
   private var machine = LeaseKeepAliveStateMachine()
   private var consumers =
     SharedStreamConsumers<LeaseKeepAliveStateMachine.ConsumerID, LeaseKeepAliveResponse>()
+
+  /// Keeps no lease yet; a lost lease will be logged to `logger`.
+  init(logger: Logger) {
+    self.logger = logger
+  }
 
   private var now: Int64 { MonotonicClock.now() }
 
@@ -94,6 +102,9 @@ struct LeaseKeepAliveLeases: SharedStreamProtocol {
       case .deliver(let id, let response):
         consumers.deliver(response, to: id)
       case .finish(let id, let error):
+        if let error, error.code == .leaseNotFound {
+          logger.warning("lease lost", metadata: ["error": "\(error.status.message)"])
+        }
         consumers.finish(id, error: error)
       }
     }

@@ -23,6 +23,8 @@ actor SharedStreamDriver<P: SharedStreamProtocol> {
   private var content: P
   private var call: GRPCStreamingCall?
   private var timerRunning = false
+  /// `machine.resumptions` when the stream was last opened: an open that finds it higher resumes.
+  private var resumptionsOpened = 0
   private var isShutdown = false
   private weak var client: EtcdClient?
   private let inputs: AsyncStream<Input>
@@ -189,7 +191,15 @@ actor SharedStreamDriver<P: SharedStreamProtocol> {
       return
     }
     do {
-      let opened = try client.bidirectionalStream(content.method, metadata: content.metadata)
+      let resumption = machine.resumptions > resumptionsOpened ? machine.resumptions : 0
+      resumptionsOpened = machine.resumptions
+      if resumption > 0 {
+        client.configuration.logger.info(
+          "stream resumed",
+          metadata: ["rpc.method": "\(content.method.path)", "etcd.resumptions": "\(resumption)"])
+      }
+      let opened = try client.bidirectionalStream(
+        content.method, metadata: content.metadata, resumption: resumption)
       call = opened
       start(.read(opened, generation: generation))
       execute(machine.streamOpened(generation: generation))

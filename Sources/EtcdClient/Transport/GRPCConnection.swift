@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -28,6 +29,8 @@ final class GRPCConnection: @unchecked Sendable {
     var tls: TLS? = nil
     /// HTTP/2 PING keepalive; nil for none.
     var keepalive: GRPCConnectionHandler.Keepalive? = nil
+    /// Where connection events are logged.
+    var logger = Logger(label: "etcd-client", factory: { _ in SwiftLogNoOpLogHandler() })
   }
 
   /// The endpoint.
@@ -35,6 +38,8 @@ final class GRPCConnection: @unchecked Sendable {
   /// The event loop that owns the connection and every call on it.
   let eventLoop: any EventLoop
   private let settings: Settings
+  /// `settings.logger` with this endpoint as `etcd.endpoint`.
+  private let logger: Logger
 
   /// SETTINGS_INITIAL_WINDOW_SIZE: each stream's receive window on this endpoint's connections.
   var initialStreamWindow: Int32 { settings.initialStreamWindow }
@@ -60,6 +65,9 @@ final class GRPCConnection: @unchecked Sendable {
     self.endpoint = endpoint
     self.eventLoop = eventLoop
     self.settings = settings
+    var logger = settings.logger
+    logger[metadataKey: "etcd.endpoint"] = "\(endpoint.description)"
+    self.logger = logger
   }
 
   /// Calls `body` on the event loop with a live connection handler, connecting first if needed.
@@ -98,6 +106,7 @@ final class GRPCConnection: @unchecked Sendable {
       userAgent: settings.userAgent,
       isTLS: tls != nil,
       keepalive: settings.keepalive,
+      logger: logger,
       onClose: { [weak self] handler in self?.handlerClosed(handler) }
     )
     // The handler is made here and used only on `eventLoop`, which is also the channel's loop.
@@ -143,6 +152,7 @@ final class GRPCConnection: @unchecked Sendable {
     case .success(let channel):
       track(channel)
       state = .ready(channel, handler)
+      logger.info("connected")
       for waiter in waiters { waiter(.success(handler)) }
     case .failure(let error):
       state = .idle
@@ -155,6 +165,8 @@ final class GRPCConnection: @unchecked Sendable {
         endpoint: endpoint.description,
         cause: error
       )
+      logger.warning(
+        "connect failed", metadata: ["error": "\(failure.code.name): \(failure.status.message)"])
       for waiter in waiters { waiter(.failure(failure)) }
     }
   }

@@ -1,4 +1,5 @@
 import GRPCProtocol
+import Logging
 import NIOCore
 
 /// The channel handler of one HTTP/2 connection: it runs an `NGHTTP2Session` over the channel's bytes, the
@@ -16,6 +17,8 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
   private let settings: NGHTTP2Session.Settings
   /// Told when the connection can no longer take calls (GOAWAY, or it failed or closed).
   private let onClose: (GRPCConnectionHandler) -> Void
+  /// Where GOAWAY, a keepalive timeout and the close are logged, with the endpoint as metadata.
+  private let logger: Logger
 
   private var session: NGHTTP2Session?
   private var context: ChannelHandlerContext?
@@ -43,11 +46,13 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
     userAgent: String,
     isTLS: Bool = false,
     keepalive: Keepalive? = nil,
+    logger: Logger = Logger(label: "etcd-client", factory: { _ in SwiftLogNoOpLogHandler() }),
     onClose: @escaping (GRPCConnectionHandler) -> Void
   ) {
     self.endpoint = endpoint
     self.settings = settings
     self.onClose = onClose
+    self.logger = logger
     self.machine = HTTP2ConnectionStateMachine(
       configuration: .init(
         endpoint: endpoint.description,
@@ -220,12 +225,17 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
       flush()
       pingTimeout = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(timeout)) {
         self.pingTimeout = nil
+        self.logger.warning(
+          "keepalive PING timed out", metadata: ["timeout_ms": "\(timeout / 1_000_000)"])
         self.run(self.machine.pingTimedOut())
       }
     case .cancelPingTimeout:
       pingTimeout?.cancel()
       pingTimeout = nil
     case .drain(let lastStreamID, let errorCode):
+      logger.notice(
+        "GOAWAY received",
+        metadata: ["last_stream_id": "\(lastStreamID)", "http2_error_code": "\(errorCode)"])
       for (streamID, call) in calls.sorted(by: { $0.key < $1.key }) {
         let action = call.machine.goAwayReceived(
           lastStreamID: lastStreamID,
@@ -242,6 +252,7 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
     case .closeChannel:
       context?.close(promise: nil)
     case .failCallsAndClose(let reason):
+      logger.info("disconnected", metadata: ["reason": "\(reason)", "open_calls": "\(calls.count)"])
       keepaliveTask?.cancel()
       keepaliveTask = nil
       pingTimeout?.cancel()

@@ -48,7 +48,9 @@ final class GRPCStreamingCall: GRPCCallResponder, @unchecked Sendable {
   /// Starts a streaming call on `connection`.
   ///
   /// Interceptors see the start and each sent message on the caller's thread, and each received message and
-  /// the end on the connection's event loop, as they happen.
+  /// the end on the connection's event loop, as they happen. `tracing` is the client's tracing
+  /// interceptor (also in `interceptors`), which starts the stream's span; `resumption` counts the
+  /// reopenings of a shared stream, for that span.
   init(
     connection: GRPCConnection,
     method: RPCMethod,
@@ -56,6 +58,8 @@ final class GRPCStreamingCall: GRPCCallResponder, @unchecked Sendable {
     deadline: NIODeadline?,
     maxReceiveMessageLength: Int,
     interceptors: [any ClientInterceptor],
+    tracing: TracingInterceptor? = nil,
+    resumption: Int = 0,
     onFinish: (@Sendable (EtcdError?) -> Void)? = nil
   ) {
     self.connection = connection
@@ -65,11 +69,11 @@ final class GRPCStreamingCall: GRPCCallResponder, @unchecked Sendable {
     if interceptors.isEmpty {
       info = nil
     } else {
+      let endpoint = connection.endpoint.description
+      let span = tracing?.startSpan(
+        method, endpoint: endpoint, resumption: resumption, metadata: &metadata)
       let info = ClientCallInfo(
-        method: method,
-        endpoint: connection.endpoint.description,
-        started: MonotonicClock.now()
-      )
+        method: method, endpoint: endpoint, started: MonotonicClock.now(), span: span)
       // Indexed, as in `EtcdClient.performUnary`: `for ... in` copies each existential out of the array.
       for index in interceptors.indices { interceptors[index].callStarted(info, metadata: &metadata) }
       self.info = info

@@ -1,6 +1,7 @@
 public import EtcdClient
 public import PrometheusMetrics
 import Synchronization
+import Tracing
 
 /// Records every RPC of an `EtcdClient` as Prometheus metrics: go-grpc-prometheus' client families (with
 /// `grpc_code` added to the latency histogram), per-message sizes, gRFC A66's per-attempt and per-call families,
@@ -29,6 +30,10 @@ public struct RPCMetricsInterceptor: ClientInterceptor {
     /// Where exemplars come from: e.g. `.serviceContext(TraceIDKey.self, labelName: "trace_id")` when a
     /// tracer puts trace ids in the task's `ServiceContext`. The latency histograms then keep the latest
     /// exemplar per bucket, shown in OpenMetrics and protobuf scrapes. Default: none.
+    ///
+    /// When the client traces calls (`EtcdClient.Configuration.tracer`), the provider reads the context
+    /// of the call's own span (`ClientCallInfo.span`) as `ServiceContext.current`, so an exemplar names
+    /// that span, for streams too; otherwise it reads the context of the task the call ends on.
     public var exemplars: ExemplarProvider = .none
 
     /// Creates options with the defaults.
@@ -221,9 +226,16 @@ final class RPCMetricsRecorder: @unchecked Sendable {
     let resolved =
       foundOutcome
       ?? resolveOutcome(index: index, endpoint: served, code: code, etcdError: etcdError)
-    // Unary calls finish on the calling task, so a trace id in its ServiceContext is still there.
+    // A traced call's exemplar names the call's own span: the provider reads the span's context as the
+    // current one. Otherwise it reads the task's context: unary calls finish on the calling task, so a
+    // trace id in its ServiceContext is still there.
     let seconds = Double(outcome.durationNanoseconds) * 1e-9
-    let exemplar = exemplars()
+    let exemplar: [String: String]?
+    if let span = call.span {
+      exemplar = ServiceContext.$current.withValue(span.context) { exemplars() }
+    } else {
+      exemplar = exemplars()
+    }
     resolved._withUnsafeGuaranteedRef { series in
       series.handled.increment()
       if let exemplar {

@@ -48,7 +48,7 @@ public struct Exemplar: Sendable, Hashable {
 /// ID.
 ///
 /// A Sendable closure `() -> [String: String]?` with ready-made providers that read
-/// `ServiceContext.current`. EtcdMetrics does not depend on swift-distributed-tracing: a tracer
+/// `ServiceContext.current`. PrometheusMetrics does not depend on swift-distributed-tracing: a tracer
 /// that puts its trace ID into the service context under some key is read through that key.
 ///
 /// ```swift
