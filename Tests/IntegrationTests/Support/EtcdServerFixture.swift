@@ -322,11 +322,14 @@ func run(_ arguments: [String], environment: [String: String] = [:], timeout: Du
   process.standardError = pipe
   try process.run()
   let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-  DispatchQueue.global().asyncAfter(deadline: .now() + seconds) {
-    // Foundation signals the process only while it has not been reaped, so never another process.
-    if process.isRunning { process.terminate() }
+  // Weak, so that a command that ended gives back its process and pipe (and their descriptors) at once
+  // rather than when the timer fires. Foundation signals the process only while it has not been reaped, so
+  // never another process.
+  DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [weak process] in
+    if let process, process.isRunning { process.terminate() }
   }
   let data = pipe.fileHandleForReading.readDataToEndOfFile()
   process.waitUntilExit()
+  try? pipe.fileHandleForReading.close()
   return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
