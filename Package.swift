@@ -30,6 +30,8 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.2.0"),
     .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    // Test only: the W3C Trace Context format of the tracing tests' tracer.
+    .package(url: "https://github.com/swift-otel/swift-w3c-trace-context.git", from: "1.0.0"),
   ],
   targets: [
     // libnghttp2, the HTTP/2 engine, found by pkg-config (Debian: libnghttp2-dev).
@@ -270,6 +272,7 @@ let package = Package(
         "LoopbackTestSupport",
         "EtcdProcess",
         "EtcdHistoryChecks",
+        .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
       ],
       swiftSettings: strictSwift6
     ),
