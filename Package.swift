@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let strictSwift6: [SwiftSetting] = [
@@ -19,6 +19,11 @@ let package = Package(
     .library(name: "EtcdProto", targets: ["EtcdProto"]),
     .executable(name: "etcd-probe", targets: ["etcd-probe"]),
   ],
+  traits: [
+    // `swift build --traits OTLP`: the probe can export its clients' spans with OTLP/HTTP
+    // (--otlp-endpoint). Off by default: swift-otel and async-http-client take minutes to build.
+    .trait(name: "OTLP", description: "etcd-probe --otlp-endpoint: export spans with OTLP/HTTP")
+  ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
     .package(url: "https://github.com/apple/swift-protobuf.git", exact: "1.39.0"),
@@ -30,6 +35,10 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.2.0"),
     .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    // Test only: the W3C Trace Context format of the tracing tests' tracer.
+    .package(url: "https://github.com/swift-otel/swift-w3c-trace-context.git", from: "1.0.0"),
+    // Only with the OTLP trait, and then only its OTLP/HTTP exporter (no gRPC stack).
+    .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
   ],
   targets: [
     // libnghttp2, the HTTP/2 engine, found by pkg-config (Debian: libnghttp2-dev).
@@ -134,6 +143,8 @@ let package = Package(
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         .product(name: "Yams", package: "Yams"),
+        .product(name: "Tracing", package: "swift-distributed-tracing"),
+        .product(name: "OTel", package: "swift-otel", condition: .when(traits: ["OTLP"])),
       ],
       swiftSettings: strictSwift6
     ),
@@ -270,6 +281,7 @@ let package = Package(
         "LoopbackTestSupport",
         "EtcdProcess",
         "EtcdHistoryChecks",
+        .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
       ],
       swiftSettings: strictSwift6
     ),

@@ -99,6 +99,15 @@ struct ProbeCommand: AsyncParsableCommand {
   var clientMetrics: ClientMetrics = .perEndpoint
 
   @Option(
+    name: .customLong("otlp-endpoint"),
+    help: """
+      Export a span per client call (etcdserverpb.KV/Put, ...) with OTLP/HTTP and protobuf to this URL, as \
+      is (e.g. http://collector:4318/v1/traces); the calls send their W3C traceparent to etcd. Off when not \
+      given. Needs a probe built with `swift build --traits OTLP`.
+      """)
+  var otlpEndpoint: String?
+
+  @Option(
     name: .customLong("probe.concurrency"),
     help: "The most /probe rounds run at once; more get 503.")
   var probeConcurrency = 4
@@ -178,6 +187,12 @@ struct ProbeCommand: AsyncParsableCommand {
     guard ListenAddress(listenAddress) != nil else {
       throw ValidationError("--listen-address must be host:port, e.g. 0.0.0.0:9379")
     }
+    if let otlpEndpoint {
+      guard OTLPSpanExport.isBuilt else { throw ValidationError(OTLPSpanExport.notBuiltMessage) }
+      guard otlpEndpoint.hasPrefix("http://") || otlpEndpoint.hasPrefix("https://") else {
+        throw ValidationError("--otlp-endpoint must be an http:// or https:// URL")
+      }
+    }
   }
 
   static func main() async {
@@ -217,8 +232,10 @@ struct ProbeCommand: AsyncParsableCommand {
       case .aggregate: [RPCMetricsInterceptor(registry: registry, options: .init(endpointLabel: false))]
       case .off: []
       }
+    let spanExport = try otlpEndpoint.map { try OTLPSpanExport(endpoint: $0, logger: logger) }
     let shared = ClusterProbe.Shared(
-      families: ProbeMetricFamilies(registry: registry), interceptors: interceptors, logger: logger)
+      families: ProbeMetricFamilies(registry: registry), interceptors: interceptors,
+      tracer: spanExport?.tracer, logger: logger)
     let statusPages = FleetStatusPages()
     let fleet = ProbeFleet(shared: shared, pages: statusPages, rounds: rounds)
     let modules = ModuleTable([:])
@@ -284,15 +301,20 @@ struct ProbeCommand: AsyncParsableCommand {
         "clusters": "\(configuration.clusters.map { "\($0.name) \($0.endpoints)" })",
       ])
 
+    // Shut down in reverse order: the fleet first, then the server, then the span export, which
+    // sends the fleet's last spans.
+    var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+    if let spanExport { services.append(.init(service: spanExport.service)) }
+    services += [
+      // Started above.
+      .init(service: server),
+      .init(
+        service: FleetService(fleet: fleet, reloader: reloader, runsForever: rounds == 0),
+        successTerminationBehavior: .gracefullyShutdownGroup),
+    ]
     let group = ServiceGroup(
       configuration: .init(
-        services: [
-          // Started above; stops last, after the fleet, when the group shuts down.
-          .init(service: server),
-          .init(
-            service: FleetService(fleet: fleet, reloader: reloader, runsForever: rounds == 0),
-            successTerminationBehavior: .gracefullyShutdownGroup),
-        ],
+        services: services,
         gracefulShutdownSignals: [.sigterm, .sigint],
         logger: logger
       ))

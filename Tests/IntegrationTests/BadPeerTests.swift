@@ -9,33 +9,8 @@ import LoopbackTestSupport
 @testable import EtcdClient
 
 /// `Support/misbehaving-server.py` in one of its modes, on a free loopback port, stopped by PID.
-private final class MisbehavingServer {
-  let pid: pid_t
-  let port: Int
-  private let logFile: String
-
-  init(mode: String) async throws {
-    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-      .appendingPathComponent("Support/misbehaving-server.py").path
-    port = try freeLoopbackPort()
-    logFile = NSTemporaryDirectory() + "misbehaving-server-\(getpid())-\(port).log"
-    pid = try spawn(["python3", script, mode, "\(port)"], logFile: logFile)
-    let deadline = ContinuousClock.now + .seconds(10)
-    while ContinuousClock.now < deadline {
-      if let log = try? String(contentsOfFile: logFile, encoding: .utf8), log.contains("listening") { return }
-      try await Task.sleep(for: .milliseconds(50))
-    }
-    throw FixtureError("misbehaving-server.py \(mode) did not start")
-  }
-
-  var endpoint: String { "127.0.0.1:\(port)" }
-
-  deinit {
-    kill(pid, SIGKILL)
-    var status: Int32 = 0
-    waitpid(pid, &status, 0)
-    try? FileManager.default.removeItem(atPath: logFile)
-  }
+private func misbehavingServer(mode: String) async throws -> LoopbackServerProcess {
+  try await .script("misbehaving-server.py", arguments: [mode])
 }
 
 /// Endpoints that are not etcd's gRPC port: each call gets a typed error naming the endpoint within its
@@ -77,7 +52,7 @@ struct BadPeerTests {
     try await withEtcd { etcd in
       let healthy = try EtcdClient(endpoints: etcd.endpoints)
       defer { Task { await healthy.close() } }
-      let server = try await MisbehavingServer(mode: "http1")
+      let server = try await misbehavingServer(mode: "http1")
       try await expectCleanFailure(
         server.endpoint, codes: [.connectionFailed, .connectionClosed], messageContains: "HTTP/1",
         healthy: healthy)
@@ -89,7 +64,7 @@ struct BadPeerTests {
     try await withEtcd { etcd in
       let healthy = try EtcdClient(endpoints: etcd.endpoints)
       defer { Task { await healthy.close() } }
-      let server = try await MisbehavingServer(mode: mode)
+      let server = try await misbehavingServer(mode: mode)
       try await expectCleanFailure(
         server.endpoint, codes: [.connectionFailed, .connectionClosed, .invalidResponse], healthy: healthy)
     }
@@ -99,7 +74,7 @@ struct BadPeerTests {
     try await withEtcd { etcd in
       let healthy = try EtcdClient(endpoints: etcd.endpoints)
       defer { Task { await healthy.close() } }
-      let server = try await MisbehavingServer(mode: "silent")
+      let server = try await misbehavingServer(mode: "silent")
       try await expectCleanFailure(
         server.endpoint, codes: [.connectionFailed, .deadlineExceeded], healthy: healthy)
     }

@@ -81,6 +81,41 @@ struct TracingTests {
     }
   }
 
+  @Test func theCallersW3CTraceContextReachesTheServerAsHTTP2RequestHeaders() async throws {
+    let server = try await HeaderRecordingServer()
+    let tracer = W3CTestTracer()
+    var configuration = EtcdClient.Configuration(endpoints: [server.endpoint])
+    configuration.tracer = tracer
+    let client = try EtcdClient(configuration: configuration)
+
+    let caller = tracer.startSpan("handler")
+    var context = caller.context
+    context.traceState = "rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"
+    await ServiceContext.$current.withValue(context) {
+      // nghttpd answers 404: the call fails, after its headers have gone out.
+      _ = try? await client.put("traced/key", "value", timeout: .seconds(2))
+    }
+    caller.end()
+    await client.close()
+
+    let puts = tracer.spans.finishedSpans.filter { $0.operationName == "etcdserverpb.KV/Put" }
+    try #require(puts.count == 1)
+    let put = puts[0]
+    #expect(put.traceID == caller.traceID)
+    #expect(put.parentSpanID == caller.spanID)
+    #expect(put.traceID.count == 32 && put.spanID.count == 16)
+    #expect(server.receivedValues(of: ":path").first == "/etcdserverpb.KV/Put")
+    // Every attempt of the call carries its span: version 00, its trace and span IDs, sampled.
+    let traceparents = server.receivedValues(of: "traceparent")
+    #expect(!traceparents.isEmpty)
+    let expected = "00-\(put.traceID)-\(put.spanID)-01"
+    #expect(traceparents.allSatisfy { $0 == expected }, "\(traceparents)")
+    let tracestates = server.receivedValues(of: "tracestate")
+    #expect(tracestates.count == traceparents.count)
+    let state = "rojo=00f067aa0ba902b7, congo=t61rcWkgMzE"
+    #expect(tracestates.allSatisfy { $0 == state }, "\(tracestates)")
+  }
+
   @Test func aResumedWatchIsASpanPerOpenedStreamWithAResumptionEvent() async throws {
     try await withEtcd { etcd in
       let tracer = InMemoryTracer()

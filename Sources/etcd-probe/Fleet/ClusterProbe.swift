@@ -1,6 +1,7 @@
 import EtcdClient
 import Foundation
 import Logging
+import Tracing
 import Synchronization
 
 /// One cluster's probing: its clients, member and cluster probers, cluster-wide checks, status board and round
@@ -12,6 +13,8 @@ struct ClusterProbe: Sendable {
     var families: ProbeMetricFamilies
     /// The interceptors of every client (the RPC metrics).
     var interceptors: [any ClientInterceptor]
+    /// The tracer of every client (`--otlp-endpoint`); nil for none.
+    var tracer: (any Tracer)? = nil
     var logger: Logger
   }
 
@@ -43,6 +46,7 @@ struct ClusterProbe: Sendable {
     var base = try settings.client.clientConfiguration(endpoints: settings.endpoints, owner: settings.name)
     base.keepalive = .init(interval: .seconds(5), timeout: max(.seconds(1), settings.timeout))
     base.interceptors = shared.interceptors
+    base.tracer = shared.tracer
     let common = base
     let interval = settings.interval
     let name = settings.name
