@@ -1,71 +1,154 @@
 #!/usr/bin/env python3
-"""Writes Examples/ReadmeExamples/ReadmeExamples.swift: every ```swift block of README.md, wrapped in a function
-of its own, so that `swift build` type-checks the README's examples against the library.
+"""Writes Examples/ReadmeExamples/ReadmeExamples.swift: the Swift examples of README.md and docs/*.md, each
+wrapped in a function of its own, so that `swift build` type-checks them against the library. With --package,
+writes the README's quick start as a package of its own, as a new user would paste it.
 
-    python3 scripts/readme-examples.py           # write the file
-    python3 scripts/readme-examples.py --check   # exit 1 when the committed file differs from README.md
+    python3 scripts/readme-examples.py                 # write the file
+    python3 scripts/readme-examples.py --check         # exit 1 when the committed file differs from the docs
+    python3 scripts/readme-examples.py --package DIR   # DIR/quickstart: the README's Package.swift and main.swift
+
+A fenced block's info string says what it is:
+
+    ```swift                compiled: wrapped in a function
+    ```swift main.swift     compiled the same way; also the quick start's main.swift for --package
+    ```swift Package.swift  the quick start's manifest, for --package only
+    ```swift <anything>     not compiled (a fragment that cannot stand alone)
 
 A block's `import` lines go to the top of the file. Names a block uses without defining (`client`, `keys`,
 `reindex()`) come from Examples/ReadmeExamples/Placeholders.swift.
+
+--package copies this repository's files (those git tracks or does not ignore) into DIR/etcd-swift, so the
+path dependency's package name is `etcd-swift` as the README says, and writes DIR/quickstart with the
+manifest's `.package(url: ...)` replaced by `.package(path: "../etcd-swift")`. Then
+`swift build --package-path DIR/quickstart` builds the quick start as pasted (scripts/quickstart-check.sh).
 """
 import pathlib
 import re
+import shutil
+import subprocess
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-README = ROOT / "README.md"
 OUTPUT = ROOT / "Examples" / "ReadmeExamples" / "ReadmeExamples.swift"
 
 
+def documents():
+    """README.md, then docs/*.md by name."""
+    return [ROOT / "README.md"] + sorted((ROOT / "docs").glob("*.md"))
+
+
 def blocks(text):
-    """The lines of each ```swift block."""
-    found, current = [], None
+    """(info string, lines) of each ```swift block."""
+    found, current, info = [], None, None
     for line in text.splitlines():
-        if current is None and line.strip() == "```swift":
-            current = []
-        elif current is not None and line.strip() == "```":
-            found.append(current)
+        stripped = line.strip()
+        if current is None and re.fullmatch(r"```swift(\s.*)?", stripped):
+            current, info = [], stripped[3:].strip()
+        elif current is not None and stripped == "```":
+            found.append((info, current))
             current = None
         elif current is not None:
             current.append(line)
     return found
 
 
-def render(text):
+def compiled(info):
+    return info in ("swift", "swift main.swift")
+
+
+def function_prefix(path):
+    """readme for README.md, docsClient for docs/client.md."""
+    if path.name == "README.md":
+        return "readme"
+    words = re.split(r"[^A-Za-z0-9]+", path.stem)
+    return "docs" + "".join(word[:1].upper() + word[1:] for word in words if word)
+
+
+def render():
     imports = {"import EtcdClient"}
     functions = []
-    for index, lines in enumerate(blocks(text), 1):
-        body = []
-        for line in lines:
-            if re.match(r"^import \w+$", line.strip()):
-                imports.add(line.strip())
-            else:
-                body.append(line)
-        while body and not body[0].strip():
-            body.pop(0)
-        while body and not body[-1].strip():
-            body.pop()
-        indented = "\n".join(("  " + line) if line.strip() else "" for line in body)
-        functions.append(
-            f"/// README.md's Swift example {index}.\n"
-            f"func readmeExample{index}() async throws {{\n{indented}\n}}\n"
-        )
+    for path in documents():
+        relative = path.relative_to(ROOT)
+        index = 0
+        for info, lines in blocks(path.read_text(encoding="utf-8")):
+            if not compiled(info):
+                continue
+            index += 1
+            body = []
+            for line in lines:
+                if re.match(r"^import \w+$", line.strip()):
+                    imports.add(line.strip())
+                else:
+                    body.append(line)
+            while body and not body[0].strip():
+                body.pop(0)
+            while body and not body[-1].strip():
+                body.pop()
+            indented = "\n".join(("  " + line) if line.strip() else "" for line in body)
+            functions.append(
+                f"/// {relative}'s Swift example {index}.\n"
+                f"func {function_prefix(path)}Example{index}() async throws {{\n{indented}\n}}\n"
+            )
     header = (
-        "// Generated by scripts/readme-examples.py from README.md's ```swift blocks; do not edit.\n"
+        "// Generated by scripts/readme-examples.py from the ```swift blocks of README.md and docs/*.md; do not edit.\n"
         "// `swift build` compiles it, so an example that no longer matches the API fails the build.\n"
     )
     return header + "\n".join(sorted(imports)) + "\n\n" + "\n".join(functions)
 
 
+def quick_start():
+    """The README's manifest and main.swift blocks."""
+    found = dict((info, lines) for info, lines in blocks((ROOT / "README.md").read_text(encoding="utf-8")))
+    manifest, main = found.get("swift Package.swift"), found.get("swift main.swift")
+    if manifest is None or main is None:
+        sys.exit("README.md needs a ```swift Package.swift block and a ```swift main.swift block")
+    return "\n".join(manifest) + "\n", "\n".join(main) + "\n"
+
+
+def write_package(folder):
+    manifest, main = quick_start()
+    local, count = re.subn(r"\.package\(url:[^)]*\)", '.package(path: "../etcd-swift")', manifest)
+    if count != 1:
+        sys.exit("README.md's Package.swift block needs exactly one .package(url: ...)")
+    target = re.search(r'\.executableTarget\(\s*name:\s*"([^"]+)"', manifest)
+    if target is None:
+        sys.exit("README.md's Package.swift block needs an .executableTarget(name: ...)")
+    folder = pathlib.Path(folder).resolve()
+    dependency, package = folder / "etcd-swift", folder / "quickstart"
+    for stale in (dependency, package / "Package.swift", package / "Sources"):
+        if stale.is_dir():
+            shutil.rmtree(stale)
+    files = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, check=True, capture_output=True).stdout.decode().split("\0")
+    for name in filter(None, files):
+        source = ROOT / name
+        if source.is_file():
+            (dependency / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dependency / name)
+    sources = package / "Sources" / target.group(1)
+    sources.mkdir(parents=True, exist_ok=True)
+    (package / "Package.swift").write_text(local, encoding="utf-8")
+    (sources / "main.swift").write_text(main, encoding="utf-8")
+    print(package)
+
+
 def main():
-    fresh = render(README.read_text(encoding="utf-8"))
-    if sys.argv[1:] == ["--check"]:
+    arguments = sys.argv[1:]
+    if len(arguments) == 2 and arguments[0] == "--package":
+        write_package(arguments[1])
+        return 0
+    fresh = render()
+    if arguments == ["--check"]:
         committed = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
         if committed != fresh:
-            print(f"{OUTPUT.relative_to(ROOT)} is not in step with README.md: run python3 scripts/readme-examples.py",
-                  file=sys.stderr)
+            print(f"{OUTPUT.relative_to(ROOT)} is not in step with README.md and docs/*.md: "
+                  "run python3 scripts/readme-examples.py", file=sys.stderr)
             return 1
         return 0
+    if arguments:
+        print(__doc__, file=sys.stderr)
+        return 2
     OUTPUT.write_text(fresh, encoding="utf-8")
     return 0
 

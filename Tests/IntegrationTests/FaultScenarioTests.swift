@@ -35,7 +35,7 @@ struct FaultScenarioTests {
             let revision = try await client.put("kl/\(index)", "v\(index)", timeout: .seconds(5)).header.revision
             acknowledged[revision] = "kl/\(index)"
           } catch {
-            // Typed, and bounded by the deadline; whether it was applied is unknown (see the README).
+            // Typed, and bounded by the deadline; whether it was applied is unknown (docs/reliability.md).
             #expect(error.code != .rpcFailed, "untyped failure: \(error)")
             failed += 1
           }
