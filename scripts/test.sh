@@ -8,6 +8,8 @@ bash scripts/install-deps.sh
 bash scripts/generate-protos.sh --check
 python3 scripts/readme-examples.py --check
 swift build --build-tests
+# The DocC catalogs and doc comments: a broken ``SymbolLink`` fails the run (scripts/docs.sh).
+bash scripts/docs.sh
 # Suites start their own etcd clusters; on small machines running them one at a time keeps timings honest.
 # Every test runs against Debian's etcd 3.4, then the integration suite again against etcd 3.5.1
 # (.etcd/3.5.1, from scripts/install-etcd-3.5.sh), which comes first on PATH for that pass: etcd, etcdctl.
