@@ -5,9 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
-bash scripts/generate-protos.sh --check
 python3 scripts/readme-examples.py --check
 swift build --build-tests
+# After the build: the proto check builds protoc-gen-swift from the package's swift-protobuf
+# dependency, on the SwiftProtobuf module the build above made.
+bash scripts/generate-protos.sh --check
 # The DocC catalogs and doc comments: a broken ``SymbolLink`` fails the run (scripts/docs.sh).
 bash scripts/docs.sh
 # Suites start their own etcd clusters; on small machines running them one at a time keeps timings honest.
