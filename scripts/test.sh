@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: unit tests, integration tests against real etcd processes, and the check that the
-# generated protobuf code matches Protos/. Installs the Debian packages it needs first.
+# Runs every test: unit tests, integration tests against real etcd processes, the check that the
+# generated protobuf code matches Protos/, and the DocC build that fails on a broken symbol link.
+# Installs the Debian packages it needs first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
