@@ -10,9 +10,9 @@
 #
 # The archives land in .build/plugins/Swift-DocC/outputs/TARGET.doccarchive (git-ignored);
 # `swift package --disable-sandbox preview-documentation --target EtcdClient` serves one locally.
-# Extracting the symbol graphs builds the targets in .build/debug without testability, so after
-# `swift build --build-tests` it recompiles the documented targets and SwiftProtobuf once (and the next
-# `swift build --build-tests` compiles them back); the built test binary is not touched.
+# Extracting the symbol graphs builds the targets in .build/debug with other settings than
+# `swift build --build-tests`, so after it this recompiles the documented targets and SwiftProtobuf
+# once (and the next `swift build --build-tests` compiles them back); the test binary is not touched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
