@@ -39,6 +39,9 @@ let package = Package(
     .package(url: "https://github.com/swift-otel/swift-w3c-trace-context.git", from: "1.0.0"),
     // Only with the OTLP trait, and then only its OTLP/HTTP exporter (no gRPC stack).
     .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
+    // `swift package generate-documentation`: the DocC catalogs of EtcdClient and EtcdMetrics
+    // (scripts/docs.sh). A command plugin: nothing in a product depends on it.
+    .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
   ],
   targets: [
     // libnghttp2, the HTTP/2 engine, found by pkg-config (Debian: libnghttp2-dev).

@@ -12,22 +12,25 @@
 #   protoc                 Debian's protobuf-compiler (3.21.x), on PATH or in $PROTOC
 #   protoc-gen-swift       swift-protobuf 1.39.0 (must match the SwiftProtobuf version the
 #                          package depends on). Taken from $PROTOC_GEN_SWIFT if set; otherwise
-#                          built once from a clone of swift-protobuf at tag 1.39.0, cached in
-#                          .build-protoc/ at the repository root (git-ignored).
+#                          the package's own: `swift build --product protoc-gen-swift` builds it
+#                          from the swift-protobuf dependency (.build/checkouts/swift-protobuf)
+#                          into .build/debug, reusing the SwiftProtobuf module of the package's
+#                          build: on a built tree it compiles only SwiftProtobufPluginLibrary and
+#                          the tool, and later runs reuse the binary. No clone, no release build.
 #
 # Environment:
 #   PROTOC                 protoc binary to use (default: protoc)
 #   PROTOC_GEN_SWIFT       prebuilt protoc-gen-swift to use instead of building one
 #   SWIFT_BUILD_JOBS       passed as -j to `swift build` when building the plugin
+#   SWIFT_BUILD_PATH       the package's build directory (default: .build)
 set -euo pipefail
 
 SWIFT_PROTOBUF_VERSION="1.39.0"
-SWIFT_PROTOBUF_URL="https://github.com/apple/swift-protobuf.git"
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "${SCRIPT_DIR}/.." && pwd)"
 PROTO_DIR="${REPO_ROOT}/Protos"
-CACHE_DIR="${REPO_ROOT}/.build-protoc"
+BUILD_PATH="${SWIFT_BUILD_PATH:-${REPO_ROOT}/.build}"
 
 die() {
   echo "generate-protos: error: $*" >&2
@@ -66,34 +69,26 @@ plugin_version() {
   { "$1" --version 2>/dev/null || true; } | awk 'NR == 1 { print $NF }'
 }
 
+# The package's protoc-gen-swift: swift-protobuf is a dependency of the package, so its plugin
+# product builds in the package's build directory from the checkout SwiftPM already holds, sharing
+# the SwiftProtobuf module with the package's own build. A built one of the right version is reused.
 build_plugin() {
-  local src="${CACHE_DIR}/swift-protobuf-${SWIFT_PROTOBUF_VERSION}"
-  if [[ ! -f "${src}/Package.swift" ]]; then
-    mkdir -p "${CACHE_DIR}"
-    local tmp_clone
-    tmp_clone="$(mktemp -d "${CACHE_DIR}/clone.XXXXXX")"
-    log "cloning swift-protobuf ${SWIFT_PROTOBUF_VERSION} into ${src}"
-    if ! git -c advice.detachedHead=false clone --quiet --depth 1 --branch "${SWIFT_PROTOBUF_VERSION}" \
-      "${SWIFT_PROTOBUF_URL}" "${tmp_clone}/swift-protobuf" >&2; then
-      rm -rf "${tmp_clone}"
-      die "git clone of ${SWIFT_PROTOBUF_URL} at ${SWIFT_PROTOBUF_VERSION} failed"
+  local bin
+  for bin in "${BUILD_PATH}/debug/protoc-gen-swift" "${BUILD_PATH}/release/protoc-gen-swift"; do
+    if [[ -x "${bin}" && "$(plugin_version "${bin}")" == "${SWIFT_PROTOBUF_VERSION}" ]]; then
+      PLUGIN="${bin}"
+      return
     fi
-    rm -rf "${src}"
-    mv "${tmp_clone}/swift-protobuf" "${src}"
-    rm -rf "${tmp_clone}"
+  done
+  command -v swift >/dev/null 2>&1 || die "swift not found; cannot build protoc-gen-swift"
+  local jobs=()
+  if [[ -n "${SWIFT_BUILD_JOBS:-}" ]]; then
+    jobs=(-j "${SWIFT_BUILD_JOBS}")
   fi
-
-  local bin="${src}/.build/release/protoc-gen-swift"
-  if [[ ! -x "${bin}" || "$(plugin_version "${bin}")" != "${SWIFT_PROTOBUF_VERSION}" ]]; then
-    command -v swift >/dev/null 2>&1 || die "swift not found; cannot build protoc-gen-swift"
-    local jobs=()
-    if [[ -n "${SWIFT_BUILD_JOBS:-}" ]]; then
-      jobs=(-j "${SWIFT_BUILD_JOBS}")
-    fi
-    log "building protoc-gen-swift ${SWIFT_PROTOBUF_VERSION} (first run only, takes a while)"
-    swift build -c release --product protoc-gen-swift --package-path "${src}" \
-      ${jobs[@]+"${jobs[@]}"} >&2
-  fi
+  log "building protoc-gen-swift from the package's swift-protobuf dependency"
+  swift build --product protoc-gen-swift --package-path "${REPO_ROOT}" --scratch-path "${BUILD_PATH}" \
+    ${jobs[@]+"${jobs[@]}"} >&2
+  bin="${BUILD_PATH}/debug/protoc-gen-swift"
   [[ -x "${bin}" ]] || die "protoc-gen-swift was not produced at ${bin}"
   PLUGIN="${bin}"
 }

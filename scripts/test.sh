@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
-# Runs every test: unit tests, integration tests against real etcd processes, and the check that the
-# generated protobuf code matches Protos/. Installs the Debian packages it needs first.
+# Runs every test: unit tests, integration tests against real etcd processes, the check that the
+# generated protobuf code matches Protos/, and the DocC build that fails on a broken symbol link.
+# Installs the Debian packages it needs first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
-bash scripts/generate-protos.sh --check
 python3 scripts/readme-examples.py --check
 swift build --build-tests
+# After the build: the proto check builds protoc-gen-swift from the package's swift-protobuf
+# dependency, on the SwiftProtobuf module the build above made.
+bash scripts/generate-protos.sh --check
+# The DocC catalogs and doc comments: a broken ``SymbolLink`` fails the run (scripts/docs.sh).
+bash scripts/docs.sh
 # Suites start their own etcd clusters; on small machines running them one at a time keeps timings honest.
 # Every test runs against Debian's etcd 3.4, then the integration suite again against etcd 3.5.1
 # (.etcd/3.5.1, from scripts/install-etcd-3.5.sh), which comes first on PATH for that pass: etcd, etcdctl.

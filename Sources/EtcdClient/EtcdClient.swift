@@ -492,6 +492,9 @@ public final class EtcdClient: Sendable {
 }
 
 /// Runs `body` with a client and closes the client afterwards, whether `body` returns or throws.
+///
+/// - Returns: What `body` returns; it may be ignored, as when `body` ends with a put.
+@discardableResult
 public func withEtcdClient<Result: Sendable>(
   configuration: EtcdClient.Configuration,
   _ body: (EtcdClient) async throws -> Result

@@ -65,6 +65,7 @@ public struct EtcdError: Error, Sendable, CustomStringConvertible {
       return out
     }
 
+    /// The code's ``name``.
     public var description: String { name }
 
     // MARK: Client side
@@ -254,6 +255,7 @@ public struct EtcdError: Error, Sendable, CustomStringConvertible {
   /// The message: the server's, or the client's description of the failure.
   public var message: String { status.message }
 
+  /// The code, the gRPC status and its message, and the endpoint and cause when known, for logs.
   public var description: String {
     var text = "EtcdError(\(code.name), \(status.code)): \(status.message)"
     if let endpoint { text += " [endpoint \(endpoint)]" }

@@ -81,8 +81,10 @@ public struct GRPCCallStateMachine: Sendable {
 
   /// Creates the machine of a call.
   ///
-  /// - Parameter onStream: true (the default) for a call whose request is already submitted on a stream; false
-  ///   for a call that waits for one, until `streamOpened()`.
+  /// - Parameters:
+  ///   - configuration: The largest response message accepted, and whether one response is expected.
+  ///   - onStream: true (the default) for a call whose request is already submitted on a stream; false
+  ///     for a call that waits for one, until `streamOpened()`.
   public init(configuration: Configuration, onStream: Bool = true) {
     self.state = onStream ? .awaitingResponseHeaders : .waitingForStream
     self.configuration = configuration
@@ -274,7 +276,9 @@ public struct GRPCCallStateMachine: Sendable {
 
   /// The connection closed or failed under the stream.
   ///
-  /// - Parameter requestSent: whether any byte of this stream's request could have reached the peer.
+  /// - Parameters:
+  ///   - reason: Why the connection ended: the message of the call's `UNAVAILABLE` status.
+  ///   - requestSent: whether any byte of this stream's request could have reached the peer.
   public mutating func connectionClosed(reason: String, requestSent: Bool) -> Action {
     guard state != .finished else { return .none }
     let neverProcessed = state == .waitingForStream || !requestSent

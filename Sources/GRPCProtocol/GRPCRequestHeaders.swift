@@ -11,7 +11,9 @@ package struct GRPCRequestHeaders {
 
   /// The fields common to every request on one connection, encoded.
   package struct Common {
+    /// The names and values, back to back.
     package let bytes: [UInt8]
+    /// Each field's name and value in `bytes`.
     package let ranges: [FieldRanges]
 
     /// Encodes the common fields of a connection to `authority` (`host:port`).

@@ -101,6 +101,7 @@ public struct GRPCStatus: Sendable, Hashable, CustomStringConvertible {
   /// The status of a successful call.
   public static let ok = GRPCStatus(code: .ok)
 
+  /// The code's name, followed by the message when there is one.
   public var description: String {
     message.isEmpty ? code.description : "\(code): \(message)"
   }

@@ -47,6 +47,14 @@ struct ProbeCommand: AsyncParsableCommand {
       """
   )
 
+  /// The duration flags' defaults, each shown in its flag's help.
+  enum Defaults {
+    static let dialTimeout = DurationArgument(.seconds(2), "2s")
+    static let interval = DurationArgument(.seconds(5), "5s")
+    static let timeout = DurationArgument(.seconds(2), "2s")
+    static let hashInterval = DurationArgument(.seconds(60), "60s")
+  }
+
   @Option(
     name: .long, parsing: .singleValue,
     help: "etcd endpoints, comma separated (host:port, http://host:port or https://host:port).")
@@ -79,17 +87,22 @@ struct ProbeCommand: AsyncParsableCommand {
   var webMaxConnectionsPerAddress = ServerDefaults.configuration.maxConnectionsPerAddress
 
   @Option(
-    name: .customLong("web.request-head-timeout"),
-    help: """
+    name: .customLong("web.request-head-timeout"), parsing: .unconditional,
+    help: .duration(
+      """
       Time a connection has to send a complete request head, from its start or its previous request's end; \
       slower or idle connections are closed.
-      """)
-  var webRequestHeadTimeout = ServerDefaults.duration(ServerDefaults.configuration.requestHeadTimeout)
+      """, default: ServerDefaults.requestHeadTimeout),
+    transform: DurationArgument.flag)
+  var webRequestHeadTimeout = ServerDefaults.requestHeadTimeout
 
   @Option(
-    name: .customLong("web.response-send-timeout"),
-    help: "Time the HTTP server has to send a response; the connection of a slower reader is closed.")
-  var webResponseSendTimeout = ServerDefaults.duration(ServerDefaults.configuration.responseSendTimeout)
+    name: .customLong("web.response-send-timeout"), parsing: .unconditional,
+    help: .duration(
+      "Time the HTTP server has to send a response; the connection of a slower reader is closed.",
+      default: ServerDefaults.responseSendTimeout),
+    transform: DurationArgument.flag)
+  var webResponseSendTimeout = ServerDefaults.responseSendTimeout
 
   @Option(
     help: """
@@ -112,8 +125,11 @@ struct ProbeCommand: AsyncParsableCommand {
     help: "The most /probe rounds run at once; more get 503.")
   var probeConcurrency = 4
 
-  @Option(help: "Dial timeout of each connection attempt (e.g. 2s, 500ms).")
-  var dialTimeout = DurationArgument(.seconds(2), "2s")
+  @Option(
+    parsing: .unconditional,
+    help: .duration("Dial timeout of each connection attempt (e.g. 2s, 500ms).", default: Defaults.dialTimeout),
+    transform: DurationArgument.flag)
+  var dialTimeout = Defaults.dialTimeout
 
   @Option(help: "CA bundle to verify TLS servers with (PEM).")
   var cacert: String?
@@ -136,11 +152,15 @@ struct ProbeCommand: AsyncParsableCommand {
   @Option(help: "Address to serve /metrics, /healthz, /readyz, /status, /probe and /-/reload on (host:port).")
   var listenAddress = "0.0.0.0:9379"
 
-  @Option(help: "Time between probe rounds.")
-  var interval = DurationArgument(.seconds(5), "5s")
+  @Option(
+    parsing: .unconditional, help: .duration("Time between probe rounds.", default: Defaults.interval),
+    transform: DurationArgument.flag)
+  var interval = Defaults.interval
 
-  @Option(help: "Deadline of each probe operation.")
-  var timeout = DurationArgument(.seconds(2), "2s")
+  @Option(
+    parsing: .unconditional, help: .duration("Deadline of each probe operation.", default: Defaults.timeout),
+    transform: DurationArgument.flag)
+  var timeout = Defaults.timeout
 
   @Option(help: "Prefix of the keys the probe writes.")
   var keyPrefix = "/etcd-probe/"
@@ -148,8 +168,11 @@ struct ProbeCommand: AsyncParsableCommand {
   @Option(help: "Size of the value the probe writes, in bytes (0 to 1000000).")
   var valueSize = 256
 
-  @Option(help: "Time between consistency checks (HashKV of every member).")
-  var hashInterval = DurationArgument(.seconds(60), "60s")
+  @Option(
+    parsing: .unconditional,
+    help: .duration("Time between consistency checks (HashKV of every member).", default: Defaults.hashInterval),
+    transform: DurationArgument.flag)
+  var hashInterval = Defaults.hashInterval
 
   @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
   var logLevel = "info"
@@ -391,6 +414,11 @@ struct ListenAddress {
 /// The metrics server's defaults, which the `--web.*` connection flags start from.
 enum ServerDefaults {
   static let configuration = MetricsServer.Configuration(host: "0.0.0.0", port: 0)
+
+  /// `--web.request-head-timeout`'s default: the server's.
+  static let requestHeadTimeout = duration(configuration.requestHeadTimeout)
+  /// `--web.response-send-timeout`'s default: the server's.
+  static let responseSendTimeout = duration(configuration.responseSendTimeout)
 
   /// A default duration as a flag value, in whole seconds.
   static func duration(_ duration: Duration) -> DurationArgument {

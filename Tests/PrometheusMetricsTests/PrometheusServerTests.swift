@@ -64,7 +64,7 @@ struct PrometheusServerTests {
     ).write(to: config)
     let apiPort = try freeLoopbackPort()
     let log = directory.appendingPathComponent("prometheus.log")
-    FileManager.default.createFile(atPath: log.path, contents: nil)
+    try #require(FileManager.default.createFile(atPath: log.path, contents: nil))
     let logHandle = try FileHandle(forWritingTo: log)
     defer { try? logHandle.close() }
 

@@ -20,6 +20,7 @@ public struct ElectionError: Error, Sendable, Hashable, CustomStringConvertible 
     /// A short, stable, snake_case name.
     public var name: String { wrapped.rawValue }
 
+    /// The code's ``name``.
     public var description: String { name }
 
     /// This candidate is not the leader: it has not campaigned, has resigned, or its key was deleted or
@@ -38,5 +39,6 @@ public struct ElectionError: Error, Sendable, Hashable, CustomStringConvertible 
     self.message = message
   }
 
+  /// The code's name and the message, for logs.
   public var description: String { "ElectionError(\(code.name)): \(message)" }
 }

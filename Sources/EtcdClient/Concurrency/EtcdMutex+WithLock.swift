@@ -15,6 +15,7 @@ extension EtcdMutex {
   /// - Returns: What `body` returns.
   /// - Throws: `EtcdError` from `lock()`; what `body` throws; `EtcdError` from the release when `body`
   ///   returned.
+  @discardableResult
   public func withLock<Result>(_ body: () async throws -> Result) async throws -> Result {
     try await lock()
     let result: Result

@@ -30,6 +30,7 @@ public final class EtcdSession: Sendable {
     /// `.clientClosed`, ...). The session is orphaned.
     case leaseLost(EtcdError)
 
+    /// "closed", or "lease lost: " and the error, for logs.
     public var description: String {
       switch self {
       case .closed: "closed"
@@ -218,6 +219,7 @@ private final class Lifecycle: Sendable {
 ///   - body: The work to do with the session.
 /// - Returns: What `body` returns.
 /// - Throws: What `body` throws, or `EtcdError` from opening the session.
+@discardableResult
 public func withEtcdSession<Result: Sendable>(
   client: EtcdClient,
   ttl: Duration = EtcdSession.defaultTTL,

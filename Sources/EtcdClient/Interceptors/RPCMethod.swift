@@ -38,6 +38,7 @@ public struct RPCMethod: Sendable, Hashable, CustomStringConvertible {
   /// `EtcdError.Code.unsupportedByServer`.
   var minimumEtcdVersion: String? { descriptor.minimumEtcdVersion }
 
+  /// The method's gRPC ``path``.
   public var description: String { path }
 
   private init(index: Int) {

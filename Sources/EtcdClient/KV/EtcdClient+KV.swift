@@ -70,7 +70,10 @@ extension EtcdClient {
 
   /// Compacts the key-value store's history up to `revision`: older revisions can no longer be read or watched.
   ///
-  /// - Parameter physical: Wait until the compaction is physically applied to the store.
+  /// - Parameters:
+  ///   - revision: The oldest revision to keep.
+  ///   - physical: Wait until the compaction is physically applied to the store.
+  ///   - timeout: The call's deadline; the configuration's default when nil.
   /// - Throws: `EtcdError` (`.compacted` when `revision` is already compacted, `.futureRevision` when it is
   ///   newer than the store).
   @discardableResult

@@ -19,6 +19,7 @@ extension EtcdClient {
   /// - Returns: What `body` returns.
   /// - Throws: `EtcdError` from the grant; `EtcdError` `.leaseNotFound` or `.leaseExpired` when the lease is
   ///   lost while `body` runs; what `body` throws.
+  @discardableResult
   public func withLease<Result: Sendable>(
     ttl: Duration,
     _ body: @escaping @Sendable (LeaseGrantResponse) async throws -> Result

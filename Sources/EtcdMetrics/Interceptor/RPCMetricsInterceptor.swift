@@ -53,22 +53,27 @@ public struct RPCMetricsInterceptor: ClientInterceptor {
     recorder = RPCMetricsRecorder(registry: registry, options: options)
   }
 
+  /// Counts the call and its first attempt as started, and the call as in flight.
   public func callStarted(_ call: ClientCallInfo, metadata: inout ClientMetadata) {
     recorder.started(call)
   }
 
+  /// Counts the sent message and records its size.
   public func messageSent(_ call: ClientCallInfo, size: Int) {
     recorder.messageSent(call, size: size)
   }
 
+  /// Counts the received message and records its size.
   public func messageReceived(_ call: ClientCallInfo, size: Int) {
     recorder.messageReceived(call, size: size)
   }
 
+  /// Records the attempt in the gRFC A66 per-attempt families.
   public func attemptFinished(_ call: ClientCallInfo, attempt: ClientAttempt) {
     recorder.attemptFinished(call, attempt: attempt)
   }
 
+  /// Records the call's outcome and latency, and takes it out of flight.
   public func callFinished(_ call: ClientCallInfo, outcome: ClientCallOutcome) {
     recorder.finished(call, outcome: outcome)
   }

@@ -59,7 +59,9 @@ package struct ExporterResponse: Sendable, Equatable {
 
 /// One HTTP header field.
 package struct ExporterHeader: Sendable, Equatable {
+  /// The field's name.
   package var name: String
+  /// The field's value.
   package var value: String
 }
 
@@ -80,6 +82,7 @@ package final class MetricsRequestHandler: Sendable {
   private let unauthorized: ExporterResponse
   private let inFlight = Atomic<Int>(0)
 
+  /// A handler serving `registry` as `configuration` says (paths, pages, gzip, limits, basic auth).
   package init(registry: MetricsRegistry, configuration: MetricsServer.Configuration) {
     self.registry = registry
     self.configuration = configuration
@@ -102,6 +105,7 @@ package final class MetricsRequestHandler: Sendable {
     instruments?.connectionsClosed[reason]?.increment()
   }
 
+  /// The response to one request: authentication first, then the route its method and path pick.
   package func handle(_ request: ExporterRequest) -> ExporterResponse {
     if let authenticator {
       let outcome = authenticator.authenticate(authorization: request.headers["authorization"])

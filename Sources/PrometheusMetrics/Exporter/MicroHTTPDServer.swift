@@ -320,7 +320,8 @@ enum MicroHTTPDCallbacks {
       }
       var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
       let known = cmhd_connection_client_address(connection, &text, text.count) == 0
-      let address = known ? String(cString: text) : ""
+      let bytes = text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+      let address = known ? String(decoding: bytes, as: UTF8.self) : ""
       dispatcher.sweeper.connectionStarted(
         id, socket: cmhd_connection_socket(connection), address: address)
     case .CONNECTION_NOTIFY_CLOSED:

@@ -146,6 +146,7 @@ struct TestCertificates: Sendable {
 }
 
 /// Runs `body` with fresh test certificates and removes them afterwards.
+@discardableResult
 func withTestCertificates<T>(_ body: (TestCertificates) async throws -> T) async throws -> T {
   let certificates = try TestCertificates()
   defer { certificates.remove() }
