@@ -19,7 +19,9 @@ struct ExpositionWriter {
     bytes.append(contentsOf: UnsafeBufferPointer(start: string.utf8Start, count: string.utf8CodeUnitCount))
   }
 
-  mutating func write(_ string: String) {
+  /// Writes a `String`'s UTF-8 bytes (literals go to the `StaticString` overload, which copies
+  /// without looking at the string's representation).
+  mutating func write(contentsOf string: String) {
     bytes.append(contentsOf: string.utf8)
   }
 
@@ -86,7 +88,7 @@ struct ExpositionWriter {
     for (name, value) in zip(names, values) {
       if !first { write(UInt8(ascii: ",")) }
       first = false
-      write(name)
+      write(contentsOf: name)
       write("=\"")
       writeEscaped(value, quote: true)
       write(UInt8(ascii: "\""))
@@ -220,7 +222,7 @@ struct ExpositionWriter {
   mutating func writeStringField(_ field: UInt8, _ string: String) {
     write(field)
     writeVarint(UInt64(string.utf8.count))
-    write(string)
+    write(contentsOf: string)
   }
 
   /// Room for the longest length prefix a message here can need (lengths below 2^35).

@@ -102,8 +102,8 @@ final class FamilyRendering: Sendable {
       case .gauge: ["", "", "", "_created"]
       case .histogram: ["_bucket", "_sum", "_count", "_created"]
       }
-    for suffix in textSuffixes { samples.append { $0.write(name + suffix) } }
-    for suffix in openMetricsSuffixes { samples.append { $0.write(openMetricsName + suffix) } }
+    for suffix in textSuffixes { samples.append { $0.write(contentsOf: name + suffix) } }
+    for suffix in openMetricsSuffixes { samples.append { $0.write(contentsOf: openMetricsName + suffix) } }
     sampleNames = samples
 
     var textBounds = Fragments()
@@ -164,15 +164,15 @@ final class FamilyRendering: Sendable {
     var header = ExpositionWriter(reservingCapacity: 64)
     if !help.isEmpty {
       header.write("# HELP ")
-      header.write(name)
+      header.write(contentsOf: name)
       header.write(UInt8(ascii: " "))
       header.writeEscaped(help, quote: escapingQuotes)
       header.write(UInt8(ascii: "\n"))
     }
     header.write("# TYPE ")
-    header.write(name)
+    header.write(contentsOf: name)
     header.write(UInt8(ascii: " "))
-    header.write(kind.typeName)
+    header.write(contentsOf: kind.typeName)
     header.write(UInt8(ascii: "\n"))
     return header.bytes
   }
