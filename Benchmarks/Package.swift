@@ -42,6 +42,16 @@ let package = Package(
       path: "Benchmarks/TransportBenchmarks",
       plugins: [.plugin(name: "BenchmarkPlugin", package: "package-benchmark")]
     ),
+    // exposition-bench: 10,000 series exposed by this package and by swift-prometheus, interleaved;
+    // see README.md ("Exposition of 10,000 series").
+    .executableTarget(
+      name: "exposition-bench",
+      dependencies: [
+        .product(name: "PrometheusMetrics", package: projectPackage),
+        .product(name: "Prometheus", package: "swift-prometheus"),
+      ],
+      path: "Sources/exposition-bench"
+    ),
     // etcd-bench: etcd's tools/benchmark (put, range) on this client; see README.md.
     .executableTarget(
       name: "etcd-bench",

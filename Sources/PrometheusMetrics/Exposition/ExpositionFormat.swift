@@ -78,7 +78,45 @@ extension MetricsRegistry {
   /// - Parameter format: The exposition format.
   /// - Returns: The UTF-8 text, or the protobuf messages.
   public func exposition(format: ExpositionFormat) -> [UInt8] {
-    format.encode(collect())
+    var body: [UInt8] = []
+    // The latest body's size and a little more: one allocation for a registry that changed little.
+    let latest = latestSize(of: format)
+    body.reserveCapacity(latest == 0 ? 4096 : latest + latest / 8)
+    exposition(format: format, into: &body)
+    return body
+  }
+
+  /// Scrapes the registry and encodes it into a buffer the caller keeps between scrapes.
+  ///
+  /// Each family keeps its series' names and labels rendered until series come or go, so a scrape
+  /// writes current values around ready-made bytes and, once `buffer` has grown to the body's size,
+  /// allocates nothing for families of counters, gauges and classic histograms.
+  ///
+  /// - Parameters:
+  ///   - format: The exposition format.
+  ///   - buffer: Emptied (keeping its capacity), then filled with the UTF-8 text or the protobuf
+  ///     messages.
+  public func exposition(format: ExpositionFormat, into buffer: inout [UInt8]) {
+    buffer.removeAll(keepingCapacity: true)
+    // Each encoder takes over the buffer's storage and hands it back, so it is never copied.
+    switch format {
+    case .prometheusText0_0_4:
+      var encoder = PrometheusTextFormat.Encoder(writer: ExpositionWriter(continuing: buffer))
+      buffer = []
+      expose(into: &encoder)
+      buffer = encoder.writer.bytes
+    case .openMetrics1_0_0, .openMetrics0_0_1:
+      var encoder = OpenMetricsTextFormat.Encoder(writer: ExpositionWriter(continuing: buffer))
+      buffer = []
+      expose(into: &encoder)
+      buffer = encoder.writer.bytes
+    case .protobufDelimited:
+      var encoder = ProtobufFormat.Encoder(writer: ExpositionWriter(continuing: buffer))
+      buffer = []
+      expose(into: &encoder)
+      buffer = encoder.writer.bytes
+    }
+    setLatestSize(buffer.count, of: format)
   }
 }
 

@@ -25,108 +25,105 @@ public enum OpenMetricsTextFormat {
   /// - Parameter families: The families, in the order to write them.
   /// - Returns: The UTF-8 text, ending with `# EOF\n`.
   public static func encode(_ families: [MetricFamilySnapshot]) -> [UInt8] {
-    var writer = ExpositionWriter()
-    for family in families where !family.metrics.isEmpty {
-      let familyName =
-        family.kind == .counter && family.name.hasSuffix("_total")
-        ? String(family.name.dropLast("_total".count)) : family.name
-      if !family.help.isEmpty {
-        writer.write("# HELP ")
-        writer.write(familyName)
-        writer.write(" ")
-        writer.writeEscaped(family.help, quote: true)
-        writer.write("\n")
-      }
-      writer.write("# TYPE ")
-      writer.write(familyName)
-      writer.write(" ")
-      writer.write(family.kind.typeName)
-      writer.write("\n")
-      for metric in family.metrics {
-        let names = family.labelNames
-        let values = metric.labelValues
-        switch metric.value {
-        case .counter(let value):
-          writer.write(familyName)
-          writer.write("_total")
-          writer.writeLabels(names: names, values: values)
-          writer.write(" ")
-          writer.write(ExpositionFloat.openMetrics(value))
-          writer.write("\n")
-          writeCreated(&writer, familyName, names, values, metric.created)
-        case .gauge(let value):
-          writer.write(familyName)
-          writer.writeLabels(names: names, values: values)
-          writer.write(" ")
-          writer.write(ExpositionFloat.openMetrics(value))
-          writer.write("\n")
+    var encoder = Encoder(writer: ExpositionWriter())
+    encoder.encode(families)
+    return encoder.writer.bytes
+  }
+
+  /// Writes OpenMetrics family by family.
+  struct Encoder: SeriesEncoder {
+    typealias Sample = FamilyRendering.Sample
+    var writer: ExpositionWriter
+
+    mutating func beginFamily(_ family: FamilyRendering) {
+      writer.bytes.append(contentsOf: family.openMetricsHeader)
+    }
+
+    mutating func writeSeries(_ family: FamilyRendering, _ index: Int, _ value: SeriesValue) {
+      let names = family.sampleNames
+      family.labels.withFragment(index) { labels in
+        switch value {
+        case .counter(let number):
+          writeSample(names, labels, number)
+          writeCreated(family, index, labels)
+        case .gauge(let number):
+          writeSample(names, labels, number)
         case .histogram(let histogram):
-          for (index, (bound, count)) in zip(histogram.upperBounds, histogram.cumulativeCounts)
-            .enumerated()
-          {
-            writer.write(familyName)
-            writer.write("_bucket")
-            writer.writeLabels(
-              names: names, values: values, extra: ("le", ExpositionFloat.openMetrics(bound)))
-            writer.write(" ")
-            writer.write(count)
-            writeExemplar(&writer, histogram.exemplar(at: index))
-            writer.write("\n")
+          let bounds = histogram.hasFamilyBounds ? family.openMetricsBounds : nil
+          names.withFragment(Sample.openMetricsBucket) { name in
+            for (index, count) in histogram.cumulativeCounts.enumerated() {
+              writer.writeSampleStart(name, labels: labels, extraLabel: true)
+              writer.writeBucketLabel(index, of: histogram, rendered: bounds, openMetrics: true)
+              writer.write(count)
+              writeExemplar(histogram.exemplar(at: index))
+              writer.write(UInt8(ascii: "\n"))
+            }
+            let infinity = histogram.upperBounds.count
+            writer.writeSampleStart(name, labels: labels, extraLabel: true)
+            writer.writeBucketLabel(infinity, of: histogram, rendered: bounds, openMetrics: true)
+            writer.write(histogram.count)
+            writeExemplar(histogram.exemplar(at: infinity))
+            writer.write(UInt8(ascii: "\n"))
           }
-          writer.write(familyName)
-          writer.write("_bucket")
-          writer.writeLabels(names: names, values: values, extra: ("le", "+Inf"))
-          writer.write(" ")
+          names.withFragment(Sample.openMetricsSum) {
+            writer.writeSampleStart($0, labels: labels, extraLabel: false)
+          }
+          writer.writeFloat(histogram.sum, openMetrics: true)
+          writer.write(UInt8(ascii: "\n"))
+          names.withFragment(Sample.openMetricsCount) {
+            writer.writeSampleStart($0, labels: labels, extraLabel: false)
+          }
           writer.write(histogram.count)
-          writeExemplar(&writer, histogram.exemplar(at: histogram.upperBounds.count))
-          writer.write("\n")
-          writer.write(familyName)
-          writer.write("_sum")
-          writer.writeLabels(names: names, values: values)
-          writer.write(" ")
-          writer.write(ExpositionFloat.openMetrics(histogram.sum))
-          writer.write("\n")
-          writer.write(familyName)
-          writer.write("_count")
-          writer.writeLabels(names: names, values: values)
-          writer.write(" ")
-          writer.write(histogram.count)
-          writer.write("\n")
-          writeCreated(&writer, familyName, names, values, metric.created)
+          writer.write(UInt8(ascii: "\n"))
+          writeCreated(family, index, labels)
         }
       }
     }
-    writer.write("# EOF\n")
-    return writer.bytes
-  }
 
-  /// Writes ` # {labels} value timestamp` after a bucket's count, as client_golang's writer does
-  /// (the timestamp in seconds, formatted like other floats).
-  private static func writeExemplar(_ writer: inout ExpositionWriter, _ exemplar: Exemplar?) {
-    guard let exemplar else { return }
-    writer.write(" # ")
-    let labels = exemplar.sortedLabels
-    if labels.isEmpty {
-      writer.write("{}")
-    } else {
-      writer.writeLabels(names: labels.map(\.name), values: labels.map(\.value))
+    mutating func endFamily(_ family: FamilyRendering) {}
+
+    mutating func finish() {
+      writer.write("# EOF\n")
     }
-    writer.write(" ")
-    writer.write(ExpositionFloat.openMetrics(exemplar.value))
-    writer.write(" ")
-    writer.write(ExpositionFloat.openMetrics(exemplar.timestamp))
-  }
 
-  private static func writeCreated(
-    _ writer: inout ExpositionWriter, _ familyName: String, _ names: [String], _ values: [String],
-    _ created: Double?
-  ) {
-    guard let created else { return }
-    writer.write(familyName)
-    writer.write("_created")
-    writer.writeLabels(names: names, values: values)
-    writer.write(" ")
-    writer.write(ExpositionFloat.openMetrics(created))
-    writer.write("\n")
+    private mutating func writeSample(
+      _ names: FamilyRendering.Fragments, _ labels: UnsafeBufferPointer<UInt8>, _ value: Double
+    ) {
+      names.withFragment(Sample.openMetrics) {
+        writer.writeSampleStart($0, labels: labels, extraLabel: false)
+      }
+      writer.writeFloat(value, openMetrics: true)
+      writer.write(UInt8(ascii: "\n"))
+    }
+
+    private mutating func writeCreated(
+      _ family: FamilyRendering, _ index: Int, _ labels: UnsafeBufferPointer<UInt8>
+    ) {
+      family.openMetricsCreated.withFragment(index) { created in
+        guard !created.isEmpty else { return }
+        family.sampleNames.withFragment(Sample.openMetricsCreated) {
+          writer.writeSampleStart($0, labels: labels, extraLabel: false)
+        }
+        writer.write(created)
+        writer.write(UInt8(ascii: "\n"))
+      }
+    }
+
+    /// Writes ` # {labels} value timestamp` after a bucket's count, as client_golang's writer does
+    /// (the timestamp in seconds, formatted like other floats).
+    private mutating func writeExemplar(_ exemplar: Exemplar?) {
+      guard let exemplar else { return }
+      writer.write(" # ")
+      let labels = exemplar.sortedLabels
+      if labels.isEmpty {
+        writer.write("{}")
+      } else {
+        writer.writeLabels(names: labels.map(\.name), values: labels.map(\.value))
+      }
+      writer.write(UInt8(ascii: " "))
+      writer.writeFloat(exemplar.value, openMetrics: true)
+      writer.write(UInt8(ascii: " "))
+      writer.writeFloat(exemplar.timestamp, openMetrics: true)
+    }
   }
 }

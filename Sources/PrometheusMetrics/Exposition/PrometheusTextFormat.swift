@@ -19,61 +19,60 @@ public enum PrometheusTextFormat {
   /// - Parameter families: The families, in the order to write them.
   /// - Returns: The UTF-8 text.
   public static func encode(_ families: [MetricFamilySnapshot]) -> [UInt8] {
-    var writer = ExpositionWriter()
-    for family in families where !family.metrics.isEmpty {
-      if !family.help.isEmpty {
-        writer.write("# HELP ")
-        writer.write(family.name)
-        writer.write(" ")
-        writer.writeEscaped(family.help, quote: false)
-        writer.write("\n")
-      }
-      writer.write("# TYPE ")
-      writer.write(family.name)
-      writer.write(" ")
-      writer.write(family.kind.typeName)
-      writer.write("\n")
-      for metric in family.metrics {
-        let names = family.labelNames
-        let values = metric.labelValues
-        switch metric.value {
+    var encoder = Encoder(writer: ExpositionWriter())
+    encoder.encode(families)
+    return encoder.writer.bytes
+  }
+
+  /// Writes text 0.0.4 family by family.
+  struct Encoder: SeriesEncoder {
+    var writer: ExpositionWriter
+
+    mutating func beginFamily(_ family: FamilyRendering) {
+      writer.bytes.append(contentsOf: family.textHeader)
+    }
+
+    mutating func writeSeries(_ family: FamilyRendering, _ index: Int, _ value: SeriesValue) {
+      let names = family.sampleNames
+      family.labels.withFragment(index) { labels in
+        switch value {
         case .counter(let value), .gauge(let value):
-          writer.write(family.name)
-          writer.writeLabels(names: names, values: values)
-          writer.write(" ")
-          writer.write(ExpositionFloat.text(value))
-          writer.write("\n")
-        case .histogram(let histogram):
-          for (bound, count) in zip(histogram.upperBounds, histogram.cumulativeCounts) {
-            writer.write(family.name)
-            writer.write("_bucket")
-            writer.writeLabels(
-              names: names, values: values, extra: ("le", ExpositionFloat.text(bound)))
-            writer.write(" ")
-            writer.write(count)
-            writer.write("\n")
+          names.withFragment(FamilyRendering.Sample.text) {
+            writer.writeSampleStart($0, labels: labels, extraLabel: false)
           }
-          writer.write(family.name)
-          writer.write("_bucket")
-          writer.writeLabels(names: names, values: values, extra: ("le", "+Inf"))
-          writer.write(" ")
+          writer.writeFloat(value, openMetrics: false)
+          writer.write(UInt8(ascii: "\n"))
+        case .histogram(let histogram):
+          let bounds = histogram.hasFamilyBounds ? family.textBounds : nil
+          names.withFragment(FamilyRendering.Sample.textBucket) { name in
+            for (index, count) in histogram.cumulativeCounts.enumerated() {
+              writer.writeSampleStart(name, labels: labels, extraLabel: true)
+              writer.writeBucketLabel(index, of: histogram, rendered: bounds, openMetrics: false)
+              writer.write(count)
+              writer.write(UInt8(ascii: "\n"))
+            }
+            writer.writeSampleStart(name, labels: labels, extraLabel: true)
+            writer.writeBucketLabel(
+              histogram.upperBounds.count, of: histogram, rendered: bounds, openMetrics: false)
+            writer.write(histogram.count)
+            writer.write(UInt8(ascii: "\n"))
+          }
+          names.withFragment(FamilyRendering.Sample.textSum) {
+            writer.writeSampleStart($0, labels: labels, extraLabel: false)
+          }
+          writer.writeFloat(histogram.sum, openMetrics: false)
+          writer.write(UInt8(ascii: "\n"))
+          names.withFragment(FamilyRendering.Sample.textCount) {
+            writer.writeSampleStart($0, labels: labels, extraLabel: false)
+          }
           writer.write(histogram.count)
-          writer.write("\n")
-          writer.write(family.name)
-          writer.write("_sum")
-          writer.writeLabels(names: names, values: values)
-          writer.write(" ")
-          writer.write(ExpositionFloat.text(histogram.sum))
-          writer.write("\n")
-          writer.write(family.name)
-          writer.write("_count")
-          writer.writeLabels(names: names, values: values)
-          writer.write(" ")
-          writer.write(histogram.count)
-          writer.write("\n")
+          writer.write(UInt8(ascii: "\n"))
         }
       }
     }
-    return writer.bytes
+
+    mutating func endFamily(_ family: FamilyRendering) {}
+
+    mutating func finish() {}
   }
 }

@@ -23,32 +23,149 @@ public enum ProtobufFormat {
   /// - Parameter families: The families, in the order to write them.
   /// - Returns: The length-delimited messages.
   public static func encode(_ families: [MetricFamilySnapshot]) -> [UInt8] {
-    var output: [UInt8] = []
-    output.reserveCapacity(4096)
-    for family in families where !family.metrics.isEmpty {
-      let message = metricFamily(family)
+    var encoder = Encoder(writer: ExpositionWriter())
+    encoder.encode(families)
+    return encoder.writer.bytes
+  }
+
+  static func appendVarint(_ value: UInt64, to output: inout [UInt8]) {
+    var writer = ExpositionWriter(continuing: output)
+    output = []
+    writer.writeVarint(value)
+    output = writer.bytes
+  }
+
+  /// Writes the messages family by family, field by field in field-number order (as SwiftProtobuf
+  /// serializes the generated types), without building messages; only the native part of a
+  /// histogram goes through the generated types.
+  struct Encoder: SeriesEncoder {
+    var writer: ExpositionWriter
+    private var familyStart = 0
+
+    init(writer: ExpositionWriter) {
+      self.writer = writer
+    }
+
+    mutating func beginFamily(_ family: FamilyRendering) {
+      familyStart = writer.beginLengthDelimited()
+      writer.bytes.append(contentsOf: family.protobufHeader)
+    }
+
+    mutating func writeSeries(_ family: FamilyRendering, _ index: Int, _ value: SeriesValue) {
+      writer.write(UInt8(0x22))  // MetricFamily.metric = 4
+      let metric = writer.beginLengthDelimited()
+      family.protobufLabels.withFragment(index) { writer.write($0) }  // Metric.label = 1
+      let created = family.created[index]
+      switch value {
+      case .gauge(let value):
+        writer.write(UInt8(0x12))  // Metric.gauge = 2
+        let gauge = writer.beginLengthDelimited()
+        writer.write(UInt8(0x09))  // Gauge.value = 1
+        writer.writeFixed64(value)
+        writer.endLengthDelimited(gauge)
+      case .counter(let value):
+        writer.write(UInt8(0x1A))  // Metric.counter = 3
+        let counter = writer.beginLengthDelimited()
+        writer.write(UInt8(0x09))  // Counter.value = 1
+        writer.writeFixed64(value)
+        if let created {
+          writer.write(UInt8(0x1A))  // Counter.created_timestamp = 3
+          writeTimestamp(created)
+        }
+        writer.endLengthDelimited(counter)
+      case .histogram(let histogram):
+        writer.write(UInt8(0x3A))  // Metric.histogram = 7
+        if histogram.native != nil {
+          writeNative(histogram, created: created)
+        } else {
+          writeClassic(histogram, created: created, familyBounds: family.upperBounds)
+        }
+      }
+      writer.endLengthDelimited(metric)
+    }
+
+    mutating func endFamily(_ family: FamilyRendering) {
+      writer.endLengthDelimited(familyStart)
+    }
+
+    mutating func finish() {}
+
+    private mutating func writeClassic(
+      _ histogram: HistogramReading, created: Double?, familyBounds: [Double]
+    ) {
+      let message = writer.beginLengthDelimited()
+      writer.write(UInt8(0x08))  // sample_count = 1
+      writer.writeVarint(histogram.count)
+      writer.write(UInt8(0x11))  // sample_sum = 2
+      writer.writeFixed64(histogram.sum)
+      for (index, count) in histogram.cumulativeCounts.enumerated() {
+        // The family's bounds when they are the series': they are in the cache already.
+        let bound = histogram.hasFamilyBounds ? familyBounds[index] : histogram.upperBounds[index]
+        writeBucket(count, bound, histogram.exemplar(at: index))
+      }
+      if let exemplar = histogram.exemplar(at: histogram.upperBounds.count) {
+        // The +Inf bucket is implied by the count; send it only to carry its exemplar.
+        writeBucket(histogram.count, .infinity, exemplar)
+      }
+      if let created {
+        writer.write(UInt8(0x7A))  // created_timestamp = 15
+        writeTimestamp(created)
+      }
+      writer.endLengthDelimited(message)
+    }
+
+    private mutating func writeBucket(_ count: UInt64, _ bound: Double, _ exemplar: Exemplar?) {
+      writer.write(UInt8(0x1A))  // Histogram.bucket = 3
+      let bucket = writer.beginLengthDelimited()
+      writer.write(UInt8(0x08))  // cumulative_count = 1
+      writer.writeVarint(count)
+      writer.write(UInt8(0x11))  // upper_bound = 2
+      writer.writeFixed64(bound)
+      if let exemplar {
+        writer.write(UInt8(0x1A))  // exemplar = 3
+        let message = writer.beginLengthDelimited()
+        let labels = exemplar.sortedLabels
+        writer.writeLabelPairMessages(names: labels.map(\.name), values: labels.map(\.value))
+        writer.write(UInt8(0x11))  // Exemplar.value = 2
+        writer.writeFixed64(exemplar.value)
+        writer.write(UInt8(0x1A))  // Exemplar.timestamp = 3
+        writeTimestamp(exemplar.timestamp)
+        writer.endLengthDelimited(message)
+      }
+      writer.endLengthDelimited(bucket)
+    }
+
+    /// Writes a `google.protobuf.Timestamp` message (its length, then the fields that are not 0).
+    private mutating func writeTimestamp(_ secondsSinceEpoch: Double) {
+      let timestamp = ProtobufFormat.timestamp(secondsSinceEpoch)
+      let message = writer.beginLengthDelimited()
+      if timestamp.seconds != 0 {
+        writer.write(UInt8(0x08))
+        writer.writeVarint(UInt64(bitPattern: timestamp.seconds))
+      }
+      if timestamp.nanos != 0 {
+        writer.write(UInt8(0x10))
+        writer.writeVarint(UInt64(bitPattern: Int64(timestamp.nanos)))
+      }
+      writer.endLengthDelimited(message)
+    }
+
+    /// A histogram with native buckets, through the generated types.
+    private mutating func writeNative(_ histogram: HistogramReading, created: Double?) {
+      let message = ProtobufFormat.histogram(histogram.snapshot, created: created)
       let bytes: [UInt8]
       do {
         bytes = try message.serializedBytes()
       } catch {
         // Only proto2 `required` fields can make encoding fail, and this schema has none.
-        preconditionFailure("encoding \(family.name) failed: \(error)")
+        preconditionFailure("encoding a histogram failed: \(error)")
       }
-      appendVarint(UInt64(bytes.count), to: &output)
-      output.append(contentsOf: bytes)
+      writer.writeVarint(UInt64(bytes.count))
+      writer.bytes.append(contentsOf: bytes)
     }
-    return output
   }
 
-  static func appendVarint(_ value: UInt64, to output: inout [UInt8]) {
-    var rest = value
-    while rest >= 0x80 {
-      output.append(UInt8(truncatingIfNeeded: rest) | 0x80)
-      rest >>= 7
-    }
-    output.append(UInt8(rest))
-  }
-
+  /// A family as a generated message: what the encoder writes, byte for byte (the tests compare).
   static func metricFamily(_ family: MetricFamilySnapshot) -> Io_Prometheus_Client_MetricFamily {
     var message = Io_Prometheus_Client_MetricFamily()
     message.name = family.name

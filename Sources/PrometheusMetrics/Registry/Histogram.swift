@@ -186,7 +186,29 @@ public final class Histogram: @unchecked Sendable {
 
   /// Reads count, sum and buckets from one moment, and the latest exemplars.
   func snapshot() -> HistogramSnapshot {
-    var snapshot = scrapeLock.withLock { _ in
+    withReading { $0.snapshot }
+  }
+
+  /// Reads count, sum and buckets from one moment, and the latest exemplars, and calls `body` with
+  /// them; allocates nothing for histograms without native buckets.
+  func withReading<Result>(_ body: (HistogramReading) -> Result) -> Result {
+    withUnsafeTemporaryAllocation(of: UInt64.self, capacity: max(bucketCount, 1)) { cumulative in
+      let (count, sum, native) = read(cumulativeInto: cumulative)
+      let exemplars = latestExemplars.withLock { $0 }
+      return body(
+        HistogramReading(
+          upperBounds: UnsafeBufferPointer(start: upperBounds, count: bucketCount),
+          cumulativeCounts: UnsafeBufferPointer(rebasing: cumulative[..<bucketCount]),
+          count: count, sum: sum, native: native, exemplars: exemplars))
+    }
+  }
+
+  /// Flips the hot half, reads the cold one (cumulative classic counts into `cumulative`) and
+  /// folds it into the hot half.
+  private func read(cumulativeInto cumulative: UnsafeMutableBufferPointer<UInt64>)
+    -> (count: UInt64, sum: Double, native: NativeHistogramSnapshot?)
+  {
+    scrapeLock.withLock { _ in
       // Flip the hot bit; the value returned counts every observation started so far.
       let flipped = countAndHotIndex.wrappingAdd(Self.hotBit, ordering: .acquiringAndReleasing)
         .newValue
@@ -207,7 +229,6 @@ public final class Histogram: @unchecked Sendable {
         return value
       }
       let sum = Double(bitPattern: cold[1].load(ordering: .relaxed))
-      var cumulative = [UInt64](repeating: 0, count: bucketCount)
       var running: UInt64 = 0
       for index in 0..<bucketCount {
         running &+= drain(2 + index)
@@ -235,12 +256,7 @@ public final class Histogram: @unchecked Sendable {
       cold[1].store(0.0.bitPattern, ordering: .relaxed)
       hot[0].wrappingAdd(count, ordering: .releasing)
       cold[0].store(0, ordering: .releasing)
-      let bounds = Array(UnsafeBufferPointer(start: upperBounds, count: bucketCount))
-      return HistogramSnapshot(
-        upperBounds: bounds, cumulativeCounts: cumulative, count: count, sum: sum,
-        native: nativeSnapshot)
+      return (count, sum, nativeSnapshot)
     }
-    snapshot.exemplars = latestExemplars.withLock { $0 }
-    return snapshot
   }
 }

@@ -34,14 +34,26 @@ public final class MetricFamily<Child: AnyObject & Sendable>: Sendable {
   /// For histogram families with native buckets, their layout.
   let nativeLayout: NativeHistogramLayout?
   private let makeChild: @Sendable (_ created: Double) -> Child
-  private let readChild: @Sendable (Child) -> MetricSnapshot
-  private let children: Mutex<[[String]: Child]>
+  /// The series' reader, for scrapes.
+  private let source: @Sendable (Child) -> SeriesSource
+  private let children: Mutex<Children>
+
+  /// The series by label values, and their rendering for scrapes until the set changes.
+  private struct Children {
+    var byLabelValues: [[String]: Child] = [:]
+    var exposition: FamilyExposition?
+
+    /// Drops the rendering when series came or went.
+    mutating func changed() {
+      exposition = nil
+    }
+  }
 
   init(
     name: String, help: String, kind: MetricFamilySnapshot.Kind, labelNames: [String],
     upperBounds: [Double]? = nil, nativeLayout: NativeHistogramLayout? = nil,
     makeChild: @escaping @Sendable (_ created: Double) -> Child,
-    readChild: @escaping @Sendable (Child) -> MetricSnapshot
+    source: @escaping @Sendable (Child) -> SeriesSource
   ) {
     self.name = name
     self.help = help
@@ -50,8 +62,8 @@ public final class MetricFamily<Child: AnyObject & Sendable>: Sendable {
     self.upperBounds = upperBounds
     self.nativeLayout = nativeLayout
     self.makeChild = makeChild
-    self.readChild = readChild
-    self.children = Mutex([:])
+    self.source = source
+    self.children = Mutex(Children())
   }
 
   /// Returns the series for a set of label values, creating it on first use.
@@ -71,11 +83,12 @@ public final class MetricFamily<Child: AnyObject & Sendable>: Sendable {
       values.count == labelNames.count,
       "\(name) has \(labelNames.count) label names (\(labelNames)) but got \(values.count) values")
     return children.withLock { children in
-      if let existing = children[values] {
+      if let existing = children.byLabelValues[values] {
         return existing
       }
       let child = makeChild(WallClock.secondsSinceEpoch())
-      children[values] = child
+      children.byLabelValues[values] = child
+      children.changed()
       return child
     }
   }
@@ -98,7 +111,11 @@ public final class MetricFamily<Child: AnyObject & Sendable>: Sendable {
   /// - Returns: Whether such a series existed.
   @discardableResult
   public func remove(_ values: [String]) -> Bool {
-    children.withLock { $0.removeValue(forKey: values) != nil }
+    children.withLock { children in
+      guard children.byLabelValues.removeValue(forKey: values) != nil else { return false }
+      children.changed()
+      return true
+    }
   }
 
   /// Removes from future scrapes every series whose label `labelName` has the value `value`, such as every
@@ -122,15 +139,20 @@ public final class MetricFamily<Child: AnyObject & Sendable>: Sendable {
   @discardableResult
   public func removeAll(where matches: ([String]) -> Bool) -> Int {
     children.withLock { children in
-      let before = children.count
-      children = children.filter { !matches($0.key) }
-      return before - children.count
+      let before = children.byLabelValues.count
+      children.byLabelValues = children.byLabelValues.filter { !matches($0.key) }
+      let removed = before - children.byLabelValues.count
+      if removed > 0 { children.changed() }
+      return removed
     }
   }
 
   /// Removes every series from future scrapes.
   public func removeAll() {
-    children.withLock { $0.removeAll() }
+    children.withLock { children in
+      children.byLabelValues.removeAll()
+      children.changed()
+    }
   }
 }
 
@@ -140,21 +162,90 @@ protocol CollectableFamily: AnyObject, Sendable {
   var name: String { get }
   /// Reads every series.
   func collect() -> MetricFamilySnapshot
+  /// The series sorted by label values and their rendering, made again after series came or went.
+  func currentExposition() -> FamilyExposition
+}
+
+/// One series, as scrapes read it.
+enum SeriesSource: Sendable {
+  case counter(Counter)
+  case gauge(Gauge)
+  case histogram(Histogram)
+
+  /// When the series was created, in seconds since the Unix epoch.
+  var created: Double {
+    switch self {
+    case .counter(let counter): counter.created
+    case .gauge(let gauge): gauge.created
+    case .histogram(let histogram): histogram.created
+    }
+  }
+
+  /// Calls `body` with the series' current values.
+  @inline(__always)
+  func withValue(_ body: (SeriesValue) -> Void) {
+    switch self {
+    case .counter(let counter): body(.counter(counter.value))
+    case .gauge(let gauge): body(.gauge(gauge.value))
+    case .histogram(let histogram):
+      histogram.withReading { reading in
+        var reading = reading
+        // Every series of a registered family has the family's bounds.
+        reading.hasFamilyBounds = true
+        body(.histogram(reading))
+      }
+    }
+  }
+}
+
+/// A family's series, sorted by label values, with their rendering: kept until the set changes.
+final class FamilyExposition: Sendable {
+  let rendering: FamilyRendering
+  let series: [SeriesSource]
+
+  init(rendering: FamilyRendering, series: [SeriesSource]) {
+    self.rendering = rendering
+    self.series = series
+  }
 }
 
 extension MetricFamily: CollectableFamily {
   func collect() -> MetricFamilySnapshot {
     // Copy the series under the lock, read them outside it: observers never take this lock, and
     // resolving new series waits only for the copy.
-    let series = children.withLock { children in Array(children) }
+    let series = children.withLock { children in Array(children.byLabelValues) }
     var metrics = series.map { labelValues, child in
-      var snapshot = readChild(child)
-      snapshot.labelValues = labelValues
-      return snapshot
+      var value: MetricSnapshot.Value = .counter(0)
+      let series = source(child)
+      series.withValue { read in
+        switch read {
+        case .counter(let number): value = .counter(number)
+        case .gauge(let number): value = .gauge(number)
+        case .histogram(let histogram): value = .histogram(histogram.snapshot)
+        }
+      }
+      return MetricSnapshot(labelValues: labelValues, value: value, created: series.created)
     }
     metrics.sort { $0.labelValues.lexicographicallyPrecedes($1.labelValues) }
     return MetricFamilySnapshot(
       name: name, help: help, kind: kind, labelNames: labelNames, metrics: metrics)
+  }
+}
+
+extension MetricFamily {
+  func currentExposition() -> FamilyExposition {
+    children.withLock { children in
+      if let exposition = children.exposition { return exposition }
+      let sorted = children.byLabelValues.sorted { $0.key.lexicographicallyPrecedes($1.key) }
+      let series = sorted.map { source($0.value) }
+      let rendering = FamilyRendering(
+        name: name, help: help, kind: kind, labelNames: labelNames,
+        upperBounds: upperBounds ?? [],
+        series: zip(sorted, series).lazy.map { (labelValues: $0.0.key, created: $0.1.created) })
+      let exposition = FamilyExposition(rendering: rendering, series: series)
+      children.exposition = exposition
+      return exposition
+    }
   }
 }
 

@@ -18,7 +18,27 @@ import Synchronization
 /// let body = registry.exposition(format: .prometheusText0_0_4)
 /// ```
 public final class MetricsRegistry: Sendable {
-  private let families = Mutex<[String: any CollectableFamily]>([:])
+  private let families = Mutex(Families())
+  /// The size of the latest body of each format, to reserve that much for the next.
+  private let latestSizes = Mutex([ExpositionFormat: Int]())
+
+  /// The families by name, and sorted by name until one comes or goes.
+  private struct Families {
+    var byName: [String: any CollectableFamily] = [:]
+    var sortedCache: [any CollectableFamily]?
+
+    mutating func sorted() -> [any CollectableFamily] {
+      if let sortedCache { return sortedCache }
+      let sorted = byName.values.sorted { $0.name < $1.name }
+      sortedCache = sorted
+      return sorted
+    }
+
+    mutating func set(_ family: (any CollectableFamily)?, for name: String) {
+      byName[name] = family
+      sortedCache = nil
+    }
+  }
 
   /// Creates an empty registry.
   public init() {}
@@ -122,7 +142,11 @@ public final class MetricsRegistry: Sendable {
   /// - Returns: Whether such a family was registered.
   @discardableResult
   public func unregister(name: String) -> Bool {
-    families.withLock { $0.removeValue(forKey: name) != nil }
+    families.withLock { families in
+      guard families.byName[name] != nil else { return false }
+      families.set(nil, for: name)
+      return true
+    }
   }
 
   /// Whether a family with this name is registered.
@@ -130,15 +154,38 @@ public final class MetricsRegistry: Sendable {
   /// - Parameter name: The family's name.
   /// - Returns: Whether it is registered.
   public func isRegistered(name: String) -> Bool {
-    families.withLock { $0[name] != nil }
+    families.withLock { $0.byName[name] != nil }
   }
 
   /// Reads every family, sorted by name, each family's series sorted by label values.
   ///
   /// - Returns: The snapshots the exposition formats encode.
   public func collect() -> [MetricFamilySnapshot] {
-    let registered = families.withLock { families in Array(families.values) }
-    return registered.map { $0.collect() }.sorted { $0.name < $1.name }
+    families.withLock { $0.sorted() }.map { $0.collect() }
+  }
+
+  /// Writes every family, sorted by name, with `encoder`.
+  func expose<Encoder: SeriesEncoder>(into encoder: inout Encoder) {
+    for family in families.withLock({ $0.sorted() }) {
+      let exposition = family.currentExposition()
+      guard !exposition.series.isEmpty else { continue }
+      let rendering = exposition.rendering
+      encoder.beginFamily(rendering)
+      for (index, series) in exposition.series.enumerated() {
+        series.withValue { encoder.writeSeries(rendering, index, $0) }
+      }
+      encoder.endFamily(rendering)
+    }
+    encoder.finish()
+  }
+
+  /// The size of the latest body in `format`, or 0.
+  func latestSize(of format: ExpositionFormat) -> Int {
+    latestSizes.withLock { $0[format] ?? 0 }
+  }
+
+  func setLatestSize(_ size: Int, of format: ExpositionFormat) {
+    latestSizes.withLock { $0[format] = size }
   }
 
   /// Returns the registered family of this name if it has the same shape, else registers `family`.
@@ -148,7 +195,7 @@ public final class MetricsRegistry: Sendable {
   /// programmer error.
   func registerOrReuse<Child>(_ family: MetricFamily<Child>) -> MetricFamily<Child> {
     families.withLock { families in
-      if let existing = families[family.name] {
+      if let existing = families.byName[family.name] {
         guard let same = existing as? MetricFamily<Child>, same.kind == family.kind,
           same.labelNames == family.labelNames, same.upperBounds == family.upperBounds,
           same.nativeLayout == family.nativeLayout
@@ -157,15 +204,16 @@ public final class MetricsRegistry: Sendable {
         }
         return same
       }
-      families[family.name] = family
+      families.set(family, for: family.name)
       return family
     }
   }
 
   private func register<Child>(_ family: MetricFamily<Child>) -> MetricFamily<Child> {
     families.withLock { families in
-      precondition(families[family.name] == nil, "metric \(family.name) is already registered")
-      families[family.name] = family
+      precondition(
+        families.byName[family.name] == nil, "metric \(family.name) is already registered")
+      families.set(family, for: family.name)
     }
     return family
   }
@@ -179,7 +227,7 @@ extension MetricsRegistry {
     return MetricFamily(
       name: name, help: help, kind: .counter, labelNames: labelNames,
       makeChild: { Counter(created: $0) },
-      readChild: { MetricSnapshot(value: .counter($0.value), created: $0.created) })
+      source: { .counter($0) })
   }
 
   func makeGaugeFamilyUnregistered(
@@ -189,7 +237,7 @@ extension MetricsRegistry {
     return MetricFamily(
       name: name, help: help, kind: .gauge, labelNames: labelNames,
       makeChild: { Gauge(created: $0) },
-      readChild: { MetricSnapshot(value: .gauge($0.value), created: $0.created) })
+      source: { .gauge($0) })
   }
 
   func makeHistogramFamilyUnregistered(
@@ -204,7 +252,7 @@ extension MetricsRegistry {
       name: name, help: help, kind: .histogram, labelNames: labelNames, upperBounds: bounds,
       nativeLayout: layout,
       makeChild: { Histogram(upperBounds: bounds, native: layout, created: $0) },
-      readChild: { MetricSnapshot(value: .histogram($0.snapshot()), created: $0.created) })
+      source: { .histogram($0) })
   }
 
   private static func validate(name: String, labelNames: [String]) {
