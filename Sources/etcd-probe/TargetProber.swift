@@ -309,6 +309,14 @@ actor TargetProber {
   private func record(_ op: ProbeMetrics.Operation, duration: Duration, failure: OperationFailure?) {
     metrics.record(endpoint: name, op: op, duration: duration, failure: failure)
     roundResults[op] = OperationResult(at: Date(), duration: duration, failure: failure)
+    // Every operation's exact duration, for latencies finer than the histogram's buckets
+    // (Benchmarks/probe-latency-vs-go.sh reads them).
+    logger.debug(
+      "probe operation",
+      metadata: [
+        "endpoint": "\(name)", "op": "\(op.rawValue)", "duration_us": "\(Int(duration / .microseconds(1)))",
+        "ok": "\(failure == nil)",
+      ])
     let transition = health.record(op, failure: failure)
     switch transition {
     case nil:
