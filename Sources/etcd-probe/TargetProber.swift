@@ -375,7 +375,7 @@ actor TargetProber {
     }
     leaseID = lease.id
     let client = self.client
-    leaseKeeper = Task { [weak self] in
+    leaseKeeper = Task(executorPreference: client.taskExecutor) { [weak self] in
       do {
         for try await _ in client.keepAlive(lease.id) {}
       } catch {}
@@ -401,7 +401,9 @@ actor TargetProber {
     else { return }
     let client = self.client
     let prefix = watchPrefix
-    watcher = Task { [weak self] in
+    // On the client's event loop, as the rounds are: an event is timed when the loop delivers it, and
+    // handing it to the prober needs no thread hand-off.
+    watcher = Task(executorPreference: client.taskExecutor) { [weak self] in
       var start: Int64 = current + 1
       while !Task.isCancelled {
         do {

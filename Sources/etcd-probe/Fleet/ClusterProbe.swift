@@ -118,7 +118,9 @@ struct ClusterProbe: Sendable {
     let probers = await targets.all
     let results = await withTaskGroup(of: (Int, RoundRecord.Target).self) { group in
       for (index, prober) in probers.enumerated() {
-        group.addTask {
+        // On the prober's client's event loop: each call then starts and resumes on the thread that carries
+        // it, and its measured duration holds no thread hand-offs of the probe's own.
+        group.addTask(executorPreference: prober.client.taskExecutor) {
           let results = await prober.runRound()
           let ordered = ProbeMetrics.Operation.allCases.compactMap { op in results[op].map { (op, $0) } }
           return (index, RoundRecord.Target(name: prober.name, results: ordered))
