@@ -3,9 +3,9 @@
 #
 #   Benchmarks/probe-latency-vs-go.sh [SECONDS]        # default 60; about SECONDS + 15 s per window
 #
-# Starts one etcd (--metrics extensive) on free loopback ports, its data directory on tmpfs (/dev/shm:
-# etcd 3.4.23 has no --unsafe-no-fsync, and a tmpfs fsync is nearly free, so the server's share is small and
-# a client's own overhead shows). Then, per window: starts the release etcd-probe on that one member
+# Starts one etcd (--metrics extensive) on free loopback ports, its data directory on tmpfs (/dev/shm)
+# rather than with --unsafe-no-fsync (which 3.4.23 accepts, though its --help does not list it): etcd still
+# fsyncs, a tmpfs fsync is nearly free, so the server's share is small and a client's own overhead shows. Then, per window: starts the release etcd-probe on that one member
 # (--discover false --interval 100ms --log-level debug), waits for 20 rounds, and for SECONDS runs Go's
 # clientv3 anchor beside it (gobench --op put --clients 1 --conns 1 --interval 100ms). Over the window it reads
 #   - the probe's put latency on the member's endpoint: mean from etcd_probe_duration_seconds _sum/_count
