@@ -34,4 +34,12 @@ struct ProbeSchedule: Sendable, Equatable {
 
   /// How long to sleep from `now` until the next round.
   func delay(now: Duration) -> Duration { max(.zero, nextRound - now) }
+
+  /// When the target at `index` of `count` starts its part of a round, from the round's start: the targets
+  /// are spread evenly over the first half of the interval, so that their puts do not reach the cluster at
+  /// one instant and wait on each other (each target measures the cluster, not the probe's own burst).
+  func stagger(index: Int, count: Int) -> Duration {
+    guard count > 1, index > 0 else { return .zero }
+    return interval / 2 / count * min(index, count - 1)
+  }
 }

@@ -309,6 +309,14 @@ actor TargetProber {
   private func record(_ op: ProbeMetrics.Operation, duration: Duration, failure: OperationFailure?) {
     metrics.record(endpoint: name, op: op, duration: duration, failure: failure)
     roundResults[op] = OperationResult(at: Date(), duration: duration, failure: failure)
+    // Every operation's exact duration, for latencies finer than the histogram's buckets
+    // (Benchmarks/probe-latency-vs-go.sh reads them).
+    logger.debug(
+      "probe operation",
+      metadata: [
+        "endpoint": "\(name)", "op": "\(op.rawValue)", "duration_us": "\(Int(duration / .microseconds(1)))",
+        "ok": "\(failure == nil)",
+      ])
     let transition = health.record(op, failure: failure)
     switch transition {
     case nil:
@@ -367,7 +375,7 @@ actor TargetProber {
     }
     leaseID = lease.id
     let client = self.client
-    leaseKeeper = Task { [weak self] in
+    leaseKeeper = Task(executorPreference: client.taskExecutor) { [weak self] in
       do {
         for try await _ in client.keepAlive(lease.id) {}
       } catch {}
@@ -393,7 +401,9 @@ actor TargetProber {
     else { return }
     let client = self.client
     let prefix = watchPrefix
-    watcher = Task { [weak self] in
+    // On the client's event loop, as the rounds are: an event is timed when the loop delivers it, and
+    // handing it to the prober needs no thread hand-off.
+    watcher = Task(executorPreference: client.taskExecutor) { [weak self] in
       var start: Int64 = current + 1
       while !Task.isCancelled {
         do {

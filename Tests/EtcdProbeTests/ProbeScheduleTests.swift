@@ -23,6 +23,16 @@ struct ProbeScheduleTests {
     #expect(schedule.delay(now: .seconds(10)) > .zero)
   }
 
+  @Test func targetsStartSpreadOverTheFirstHalfOfTheInterval() {
+    let schedule = ProbeSchedule(interval: .milliseconds(100), hashInterval: .seconds(60))
+    #expect(
+      (0..<4).map { schedule.stagger(index: $0, count: 4) } == [
+        .zero, .microseconds(12_500), .milliseconds(25), .microseconds(37_500),
+      ])
+    // One target starts with the round.
+    #expect(schedule.stagger(index: 0, count: 1) == .zero)
+  }
+
   @Test(arguments: [
     ("5s", Int64(5_000_000_000)), ("500ms", 500_000_000), ("1m30s", 90_000_000_000), ("2h", 7_200_000_000_000),
     ("0.25", 250_000_000), ("100us", 100_000),

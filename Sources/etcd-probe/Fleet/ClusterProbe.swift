@@ -95,7 +95,8 @@ struct ClusterProbe: Sendable {
       let due = schedule.take(now: ContinuousClock.now - start)
       if due.round {
         completed += 1
-        await runRound(number: completed, hashCheck: due.hashCheck && settings.operations.contains(.hashKV))
+        await runRound(
+          number: completed, hashCheck: due.hashCheck && settings.operations.contains(.hashKV), schedule: schedule)
         if rounds != 0 && completed >= rounds { break }
       }
       try? await Task.sleep(for: schedule.delay(now: ContinuousClock.now - start))
@@ -108,7 +109,7 @@ struct ClusterProbe: Sendable {
     await targets.shutdown()
   }
 
-  private func runRound(number: Int, hashCheck: Bool) async {
+  private func runRound(number: Int, hashCheck: Bool, schedule: ProbeSchedule) async {
     let started = ContinuousClock.now
     // The member list first: a member removed since the last round is not probed (and failed) once more,
     // and a new one is probed in this round.
@@ -118,7 +119,14 @@ struct ClusterProbe: Sendable {
     let probers = await targets.all
     let results = await withTaskGroup(of: (Int, RoundRecord.Target).self) { group in
       for (index, prober) in probers.enumerated() {
-        group.addTask {
+        // Each target at its own offset, so the targets' operations do not wait on each other.
+        let start = schedule.stagger(index: index, count: probers.count)
+        // On the prober's client's event loop: each call then starts and resumes on the thread that carries
+        // it, and its measured duration holds no thread hand-offs of the probe's own.
+        group.addTask(executorPreference: prober.client.taskExecutor) {
+          if start > .zero { try? await Task.sleep(for: start) }
+          // Stopped before this target's turn: no round, rather than one whose calls all end cancelled.
+          guard !Task.isCancelled else { return (index, RoundRecord.Target(name: prober.name, results: [])) }
           let results = await prober.runRound()
           let ordered = ProbeMetrics.Operation.allCases.compactMap { op in results[op].map { (op, $0) } }
           return (index, RoundRecord.Target(name: prober.name, results: ordered))

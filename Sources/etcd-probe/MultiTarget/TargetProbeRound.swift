@@ -54,7 +54,7 @@ struct TargetProbeRound: Sendable {
     // At the deadline the round is cancelled: the calls under way end at once as cancelled, and the results
     // recorded so far (the failure that held the round up among them) are the answer.
     let deadline = request.deadline
-    let round = Task { await prober.runRound() }
+    let round = Task(executorPreference: client.taskExecutor) { await prober.runRound() }
     let timer = Task {
       try? await Task.sleep(for: deadline)
       round.cancel()
