@@ -118,6 +118,14 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
   }
 
   func channelReadComplete(context: ChannelHandlerContext) {
+    // What the bytes read call for (acknowledgements of the server's PINGs and SETTINGS, WINDOW_UPDATEs) goes
+    // out at the end of this event-loop tick, in one write with the requests of the callers the responses
+    // resumed on this loop: grpc-go servers PING after most requests they receive, and an acknowledgement
+    // written on its own costs a system call and a wake-up of the server per request.
+    if let session, session.wantsRead {
+      scheduleFlush()
+      return
+    }
     flush()
     if let session, session.isDone {
       run(machine.sessionEnded())
