@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Runs etcd-bench beside Go's clientv3 (../shared/anchors' gobench) and python3-etcd3 (pybench) in the issue's
 # scenarios and prints one markdown table of same-run ratios. Each scenario is one run-anchors.sh invocation per
-# Swift executor (workers on the default pool, or on their client's event loop); every invocation runs gobench
-# too (and the pool one pybench), on a fresh etcd per tool and repetition, so each Swift row is compared with the
-# Go row of its own invocation.
+# Swift executor; every invocation runs gobench too (and the pool one pybench), on a fresh etcd per tool and
+# repetition, so each Swift row is compared with the Go row of its own invocation. Executors (etcd-bench
+# --executor): `pool`, Swift's default executor as it comes; `nio`, the default executor with NIO's event loops
+# installed as Swift's global executor (an application's opt-in); `eventloop`, each worker preferring its
+# client's taskExecutor.
 #
-#   Benchmarks/compare-with-go.sh [--quick] [--reps N] [--out DIR]
+#   Benchmarks/compare-with-go.sh [--quick] [--reps N] [--executors "pool nio eventloop"] [--out DIR]
 #   Benchmarks/compare-with-go.sh --table DIR     # the table of an earlier run's DIR again
 #
 # --quick divides the request counts by 5. --reps N (default 1) repeats each tool N times per invocation, each
@@ -19,14 +21,16 @@ anchors=${ANCHORS:-$(cd "$here/../.." && pwd)/shared/anchors}
 out=""
 divisor=1
 reps=1
+executors="pool nio eventloop"
 table_only=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) divisor=5; shift;;
     --reps) reps=$2; shift 2;;
+    --executors) executors=$2; shift 2;;
     --out) out=$2; shift 2;;
     --table) table_only=$2; shift 2;;
-    *) echo "usage: $0 [--quick] [--reps N] [--out DIR] | --table DIR" >&2; exit 2;;
+    *) echo "usage: $0 [--quick] [--reps N] [--executors LIST] [--out DIR] | --table DIR" >&2; exit 2;;
   esac
 done
 if [ -n "$table_only" ]; then
@@ -50,7 +54,7 @@ else
   for scenario in "${scenarios[@]}"; do
     read -r op cons conns clients total <<<"$scenario"
     total=$((total / divisor))
-    for executor in pool eventloop; do
+    for executor in $executors; do
       dir=$out/$op-$cons-${conns}x$clients-$executor
       tools=gobench
       [ "$executor" = pool ] && tools="gobench py"

@@ -12,6 +12,8 @@ import EtcdClient
 import EtcdMetrics
 import Foundation
 import InMemoryTracing
+import NIOCore
+import NIOPosix
 import Synchronization
 import Tracing
 
@@ -57,6 +59,10 @@ enum ExecutorChoice: String, ExpressibleByArgument, CaseIterable, Sendable {
   case pool
   /// Workers prefer their client's `taskExecutor`, the event loop its connection runs on.
   case eventloop
+  /// Workers run on Swift's default executor with NIO's singleton event loops installed as that executor
+  /// (`NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()`), which the
+  /// clients' connections also run on: a task resumed by a response stays on its connection's loop.
+  case nio
 }
 
 struct GlobalOptions: ParsableArguments {
@@ -81,7 +87,11 @@ struct GlobalOptions: ParsableArguments {
   @Option(help: "Label in the RESULT line")
   var label: String = "etcd-swift"
 
-  @Option(help: "Where workers run: `pool` (Swift's default executor) or `eventloop` (their client's taskExecutor)")
+  @Option(
+    help: """
+      Where workers run: `pool` (Swift's default executor), `eventloop` (their client's taskExecutor) or `nio` \
+      (the default executor, with NIO's singleton event loops installed as Swift's global executor)
+      """)
   var executor: ExecutorChoice = .pool
 
   @Option(
@@ -234,6 +244,11 @@ func residentBytes() -> Int {
 func runBenchmark(global: GlobalOptions, op: String, cons: String, total: Int, request: @escaping Request)
   async throws
 {
+  if global.executor == .nio {
+    guard NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor() else {
+      throw ValidationError("--executor nio: NIO could not install its event loops as the global executor")
+    }
+  }
   var configuration = EtcdClient.Configuration(endpoints: global.endpointList)
   configuration.defaultRequestTimeout =
     global.requestTimeout > 0 ? .nanoseconds(Int64(global.requestTimeout * 1e9)) : nil

@@ -61,7 +61,13 @@ extension GRPCConnection {
     let result = await withTaskCancellationHandler {
       await withUnsafeContinuation { continuation in
         responder.continuation = continuation
-        eventLoop.execute { self.start(call) }
+        // A caller on this loop (its task prefers `EtcdClient.taskExecutor`) starts the call at once, so its
+        // request joins the write already scheduled for this tick.
+        if eventLoop.inEventLoop {
+          self.start(call)
+        } else {
+          eventLoop.execute { self.start(call) }
+        }
       }
     } onCancel: {
       eventLoop.execute { self.cancel(call) }

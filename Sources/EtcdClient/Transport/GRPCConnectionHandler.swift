@@ -118,10 +118,17 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
   }
 
   func channelReadComplete(context: ChannelHandlerContext) {
-    flush()
-    if let session, session.isDone {
-      run(machine.sessionEnded())
+    // What the bytes read call for (acknowledgements of the server's PINGs and SETTINGS, WINDOW_UPDATEs) goes
+    // out at the end of this event-loop tick, in one write with the requests of the callers the responses
+    // resumed on this loop: grpc-go servers PING after most requests they receive, and an acknowledgement
+    // written on its own costs a system call and a wake-up of the server per request.
+    // The scheduled flush ends the connection if what it sends was the session's last word (a GOAWAY after a
+    // protocol error, queued while nghttp2 still counts itself as reading).
+    if let session, session.wantsRead {
+      scheduleFlush()
+      return
     }
+    flushAndEndIfDone()
   }
 
   func channelInactive(context: ChannelHandlerContext) {
@@ -302,7 +309,15 @@ final class GRPCConnectionHandler: ChannelInboundHandler, NGHTTP2SessionDelegate
   private func scheduleFlush() {
     guard !flushScheduled, let context else { return }
     flushScheduled = true
-    context.eventLoop.assumeIsolated().execute { self.flush() }
+    context.eventLoop.assumeIsolated().execute { self.flushAndEndIfDone() }
+  }
+
+  /// Flushes, then ends the connection if the session has neither reading nor writing left to do.
+  private func flushAndEndIfDone() {
+    flush()
+    if let session, session.isDone {
+      run(machine.sessionEnded())
+    }
   }
 
   /// Drains nghttp2's output into one buffer and writes it with one flush.

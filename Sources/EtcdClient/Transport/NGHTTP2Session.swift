@@ -140,6 +140,12 @@ final class NGHTTP2Session {
     }
   }
 
+  /// Whether the session still reads frames (false after GOAWAY both ways, or a fatal error).
+  var wantsRead: Bool {
+    guard let session else { return false }
+    return nghttp2_session_want_read(session) != 0
+  }
+
   /// Whether the session has neither reading nor writing left to do (after GOAWAY both ways, or a fatal error).
   var isDone: Bool {
     guard let session else { return true }
