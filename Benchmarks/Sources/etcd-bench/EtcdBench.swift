@@ -30,7 +30,7 @@ struct EtcdBench: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "etcd-bench",
     abstract: "A low-level benchmark tool for etcd3 on etcd-swift's EtcdClient (as etcd's tools/benchmark).",
-    subcommands: [PutCommand.self, RangeCommand.self]
+    subcommands: [PutCommand.self, RangeCommand.self, WatchCommand.self]
   )
 }
 

@@ -170,29 +170,35 @@ struct WatchStreamStateMachine: Sendable {
       }
       return actions
     }
-    guard let id = serverIDs[response.watchID], var watcher = watchers[id] else {
+    guard let id = serverIDs[response.watchID], let index = watchers.index(forKey: id) else {
       if response.canceled { cancelling.remove(response.watchID) }
       return []
     }
     if response.canceled {
       serverIDs[response.watchID] = nil
-      watchers[id] = nil
+      watchers.remove(at: index)
       return [.finish(id, Self.cancellationError(response))] + closeIfIdle()
     }
+    // The watcher is changed in place: a copy taken out and stored back costs a retain and release of each of
+    // its arrays on every response.
     if response.fragment {
-      watcher.fragments += response.events
-      watchers[id] = watcher
+      watchers.values[index].fragments += response.events
       return []
     }
-    let events = watcher.fragments + response.events
-    watcher.fragments = []
+    let events: [WatchEvent]
+    if watchers.values[index].fragments.isEmpty {
+      events = response.events
+    } else {
+      events = watchers.values[index].fragments + response.events
+      watchers.values[index].fragments = []
+    }
     if let last = events.last {
-      watcher.request.startRevision = last.kv.modRevision + 1
+      watchers.values[index].request.startRevision = last.kv.modRevision + 1
     } else {
       // A progress notification: nothing up to this revision is outstanding.
-      watcher.request.startRevision = max(watcher.request.startRevision, response.header.revision + 1)
+      watchers.values[index].request.startRevision = max(
+        watchers.values[index].request.startRevision, response.header.revision + 1)
     }
-    watchers[id] = watcher
     return [.deliver(id, WatchResponse(header: response.header, events: events))]
   }
 

@@ -76,6 +76,10 @@ struct WatchStreamWatchers: SharedStreamProtocol {
   }
 
   mutating func received(_ message: [UInt8]) throws(EtcdError) -> [Command] {
+    if let response = WatchResponseWireDecoder.decode(message) {
+      return execute(machine.responseReceived(response))
+    }
+    // What the wire decoder leaves: SwiftProtobuf reads it, or gives the error.
     let response = try decode(message, as: Etcdserverpb_WatchResponse.self)
     return execute(machine.responseReceived(.init(response)))
   }
