@@ -286,6 +286,8 @@ let package = Package(
         "EtcdHistoryChecks",
         .product(name: "W3CTraceContext", package: "swift-w3c-trace-context"),
       ],
+      // Helper servers the tests start as processes, found by their path in the source tree.
+      exclude: ["Support/misbehaving-server.py", "Support/otlp-receiver.py"],
       swiftSettings: strictSwift6
     ),
     .testTarget(
