@@ -3,7 +3,7 @@
 # and go/gowatchmem), and a table of same-run ratios.
 #
 #   Benchmarks/watch-fanout.sh [--watchers "1 100 1000"] [--reps N] [--interval 0] [--deliveries 1000000]
-#                              [--total T] [--val-size 256] [--mem-watchers 1000] [--out DIR]
+#                              [--total T] [--val-size 256] [--mem-watchers 1000] [--executor pool|nio|eventloop] [--out DIR]
 #   Benchmarks/watch-fanout.sh --table DIR     # the tables of an earlier run's DIR again
 #
 # For each watcher count and repetition: a fresh etcd (--unsafe-no-fsync, temp data dir, 127.0.0.1:24790),
@@ -26,6 +26,7 @@ deliveries=1000000
 total=""
 val_size=256
 mem_watchers=1000
+executor=pool
 out=""
 table_only=""
 port=24790
@@ -40,10 +41,11 @@ while [ $# -gt 0 ]; do
     --total) total=$2; shift 2;;
     --val-size) val_size=$2; shift 2;;
     --mem-watchers) mem_watchers=$2; shift 2;;
+    --executor) executor=$2; shift 2;;
     --out) out=$2; shift 2;;
     --table) table_only=$2; shift 2;;
     *) echo "usage: $0 [--watchers LIST] [--reps N] [--interval D] [--deliveries N] [--total T] [--val-size B]" \
-      "[--mem-watchers N] [--out DIR] | --table DIR" >&2; exit 2;;
+      "[--mem-watchers N] [--executor pool|nio|eventloop] [--out DIR] | --table DIR" >&2; exit 2;;
   esac
 done
 
@@ -131,7 +133,7 @@ else
       flags=(--endpoint "127.0.0.1:$port" --watchers "$n" --total "$t" --val-size "$val_size" --interval "$interval"
         --timeout "${tool_timeout}s")
       go=("$bin/gowatch" "${flags[@]}")
-      swift=("$bench" watch "${flags[@]}")
+      swift=("$bench" watch "${flags[@]}" --executor "$executor")
       run_pair "$rep"
     done
   done

@@ -19,6 +19,8 @@
 import ArgumentParser
 import EtcdClient
 import Foundation
+import NIOCore
+import NIOPosix
 import Synchronization
 
 #if canImport(Glibc)
@@ -62,6 +64,9 @@ struct WatchCommand: AsyncParsableCommand {
   @Flag(help: "Only open the watchers and report resident memory idle and with every watcher created")
   var memory: Bool = false
 
+  @Option(help: "Where the watchers and the writer run: `pool`, `eventloop` or `nio`, as for put and range")
+  var executor: ExecutorChoice = .pool
+
   func validate() throws {
     guard watchers >= 1 else { throw ValidationError("--watchers must be at least 1") }
     guard total >= 1 else { throw ValidationError("--total must be at least 1") }
@@ -75,7 +80,13 @@ struct WatchCommand: AsyncParsableCommand {
     let interval = parseGoDuration(self.interval) ?? .zero
     let timeout = parseGoDuration(self.timeout) ?? .seconds(120)
     let deadline = ContinuousClock.now + timeout
+    if executor == .nio {
+      guard NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor() else {
+        throw ValidationError("--executor nio: NIO could not install its event loops as the global executor")
+      }
+    }
     let client = try EtcdClient(configuration: .init(endpoints: [endpoint]))
+    let preference: (any TaskExecutor)? = executor == .eventloop ? client.taskExecutor : nil
     let start: GetResponse
     do {
       start = try await client.get("gowatch-start")
@@ -99,7 +110,7 @@ struct WatchCommand: AsyncParsableCommand {
     for _ in 0..<watchers {
       let sequence = client.watch(prefix, options: options)
       tasks.append(
-        Task {
+        Task(executorPreference: preference) {
           await watchUntil(total: total, reserve: reserve, sequence: sequence, state: state)
         })
     }
@@ -130,15 +141,17 @@ struct WatchCommand: AsyncParsableCommand {
     let t0 = wallNanos()
     var value = [UInt8](repeating: 0, count: max(8, valSize))
     var errors = 0
-    for i in 0..<total {
-      if ContinuousClock.now >= deadline { break }
-      withUnsafeBytes(of: UInt64(wallNanos()).littleEndian) { value.replaceSubrange(0..<8, with: $0) }
-      do {
-        try await client.put(prefix + String(i % 100), value)
-      } catch {
-        errors += 1
+    await withTaskExecutorPreference(preference) {
+      for i in 0..<total {
+        if ContinuousClock.now >= deadline { break }
+        withUnsafeBytes(of: UInt64(wallNanos()).littleEndian) { value.replaceSubrange(0..<8, with: $0) }
+        do {
+          try await client.put(prefix + String(i % 100), value)
+        } catch {
+          errors += 1
+        }
+        if interval > .zero { try? await Task.sleep(for: interval) }
       }
-      if interval > .zero { try? await Task.sleep(for: interval) }
     }
     var outcomes: [WatcherOutcome] = []
     outcomes.reserveCapacity(watchers)
