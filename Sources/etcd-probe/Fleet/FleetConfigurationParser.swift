@@ -244,7 +244,7 @@ struct FleetConfigurationParser {
 
   private func duration(_ node: Node?, _ place: String, _ fail: (String, String) -> Void) -> Duration? {
     guard let node else { return nil }
-    guard let text = node.string, let nanoseconds = DurationArgument.parse(text), nanoseconds > 0 else {
+    guard let text = node.string, let nanoseconds = DurationArgument.parse(text) else {
       fail("\(place): ", "must be a duration above zero, such as 5s, 500ms or 1m30s")
       return nil
     }
