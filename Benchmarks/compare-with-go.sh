@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs etcd-bench beside Go's clientv3 (../shared/anchors' gobench) and python3-etcd3 (pybench) in the issue's
-# scenarios and prints one markdown table of same-run ratios. Each scenario is one run-anchors.sh invocation per
+# Runs etcd-bench beside Go's clientv3 (../shared/anchors' gobench) and python3-etcd3 (pybench) in etcd's six
+# benchmark scenarios (put and serializable range at 1×1, 1×16 and 8×64) and prints one markdown table of
+# same-run ratios. Each scenario is one run-anchors.sh invocation per
 # Swift executor; every invocation runs gobench too (and the pool one pybench), on a fresh etcd per tool and
 # repetition, so each Swift row is compared with the Go row of its own invocation. Executors (etcd-bench
 # --executor): `pool`, Swift's default executor as it comes; `nio`, the default executor with NIO's event loops
