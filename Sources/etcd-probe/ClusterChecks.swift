@@ -30,6 +30,10 @@ actor ClusterChecks {
     self.hashAttempts = hashAttempts
   }
 
+  /// The event loop of the client over every endpoint. ``ClusterProbe`` reads the member list with this
+  /// executor preferred, so the measured call starts and resumes on the thread that carries it.
+  nonisolated var taskExecutor: EventLoopTaskExecutor { client.taskExecutor }
+
   /// The member list, read at the start of a round so that the round probes the members the cluster has.
   ///
   /// - Returns: The members, or nil when the list could not be read.
@@ -140,7 +144,9 @@ actor ClusterChecks {
     let metrics = self.metrics
     return await withTaskGroup(of: (String, MemberHashResult).self) { group in
       for member in members {
-        group.addTask {
+        // On the member's client's event loop, as the targets' rounds run: no hand-offs of the probe's own
+        // in the measured duration.
+        group.addTask(executorPreference: member.client.taskExecutor) {
           let started = ContinuousClock.now
           do throws(EtcdError) {
             let response = try await member.client.hashKV(revision: revision, timeout: timeout)

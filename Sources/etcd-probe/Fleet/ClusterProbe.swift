@@ -113,7 +113,10 @@ struct ClusterProbe: Sendable {
     let started = ContinuousClock.now
     // The member list first: a member removed since the last round is not probed (and failed) once more,
     // and a new one is probed in this round.
-    if let members = await checks.memberList(), settings.discover, !Task.isCancelled {
+    // The checks actor runs on the cluster client's event loop for the call, so the measured duration holds
+    // no thread hand-offs of the probe's own.
+    let members = await withTaskExecutorPreference(checks.taskExecutor) { await checks.memberList() }
+    if let members, settings.discover, !Task.isCancelled {
       for name in await targets.follow(members) { await checks.forget(member: name) }
     }
     let probers = await targets.all
