@@ -43,9 +43,14 @@ import Testing
       [.forwardAt(at(200)), .forwardAt(at(200))]
     ),
     (
-      "a dropped chunk holds nothing back",
-      [(0, .blackhole), (5, .pass)],
-      [.discard, .forward]
+      "after a dropped chunk the lane drops every chunk: a stream with a hole in it is no stream",
+      [(0, .pass), (5, .dropRequests), (10, .pass), (15, .delay(.milliseconds(100)))],
+      [.forward, .discard, .discard, .discard]
+    ),
+    (
+      "a mode that drops the other direction breaks nothing",
+      [(0, .dropResponses), (5, .pass)],
+      [.forward, .forward]
     ),
   ])
   func sequences(_ name: String, _ chunks: [(Int, FaultProxyMode)], _ expected: [FaultProxyLane.Action]) {

@@ -26,6 +26,11 @@ struct FaultProxyLane: Sendable {
   private(set) var lastRelease: ContinuousClock.Instant?
   /// How many chunks are held back and not written yet.
   private(set) var heldBack = 0
+  /// Whether the lane discarded a chunk. A byte stream with a hole in it is no stream: a network that loses a
+  /// segment retransmits it or the connection dies, and never delivers the bytes after it without it. So
+  /// from its first discarded chunk on, a lane discards every chunk, whatever the mode: the connection is dead
+  /// to both ends until their keepalives end it, and only connections made later pass again.
+  private(set) var broken = false
 
   /// A lane with nothing forwarded yet.
   init(direction: Direction) {
@@ -37,9 +42,11 @@ struct FaultProxyLane: Sendable {
   /// - Returns: Whether to forward it, now or later, or to discard it. A chunk to forward later is held
   ///   back until ``heldBackChunkWritten()``.
   mutating func chunkReceived(at now: ContinuousClock.Instant, mode: FaultProxyMode) -> Action {
+    if broken { return .discard }
     let delay: Duration
     switch (mode, direction) {
     case (.blackhole, _), (.dropResponses, .response), (.dropRequests, .request):
+      broken = true
       return .discard
     case (.delay(let duration), _):
       delay = duration

@@ -1,4 +1,5 @@
-/// What a ``FaultProxy`` does to the bytes it relays, switchable while connections are open.
+/// What a ``FaultProxy`` does to the bytes it relays, switchable while connections are open. A connection
+/// that lost bytes to a dropping mode keeps losing them after the mode changes (``FaultProxyLane/broken``).
 enum FaultProxyMode: Sendable, Hashable {
   /// Every chunk goes on at once.
   case pass
