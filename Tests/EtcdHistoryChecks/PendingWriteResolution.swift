@@ -6,7 +6,9 @@
 /// request held in a cut link and applied seconds after its client gave up makes that search
 /// exponential in the pending writes outstanding meanwhile. With it, each pending write that
 /// watchers saw is applied at its revision and nowhere else, and, when the watchers saw every
-/// revision, one whose every writing branch puts a value nobody saw is not applied at all.
+/// revision, one whose every writing branch puts a value nobody saw is not applied at all. A pending
+/// delete of one key is placed the same way when a watcher saw a DELETE of that key that no other
+/// write can have made.
 package struct PendingWriteResolution: Sendable {
   /// Pending writes a watcher saw, each with the revision it created.
   package var appliedAt: [KVRequest: Int64] = [:]
@@ -37,6 +39,37 @@ package struct PendingWriteResolution: Sendable {
       } else if seen.isEmpty, watchersSawEveryRevision, branches.allSatisfy({ !$0.isEmpty }) {
         notApplied.insert(operation.input)
       }
+    }
+    resolveDeletes(history: history, events: events)
+  }
+
+  /// A DELETE event names a key and a revision, no value. A revision a returned write created is that
+  /// write's; a DELETE event at any other revision was made by a pending write that can delete its key.
+  /// When the watchers saw one such event of a key, and the one pending write that can delete the key is a
+  /// delete of that key alone, that delete is applied at the event's revision.
+  private mutating func resolveDeletes(history: [EtcdHistoryOperation], events: [WatchEventRecord]) {
+    let returnedRevisions = Set(history.compactMap(\.output).filter(\.createsRevision).map(\.revision))
+    var unclaimed: [String: Set<Int64>] = [:]
+    for event in events where event.kind == .delete && !returnedRevisions.contains(event.kv.modRevision) {
+      unclaimed[event.kv.key, default: []].insert(event.kv.modRevision)
+    }
+    let pendingWrites = history.filter { $0.outcome == .pending && $0.input.canWrite }.map(\.input)
+    for (key, revisions) in unclaimed where revisions.count == 1 {
+      let deleters = pendingWrites.filter { Self.mayDelete($0, key: key) }
+      guard deleters.count == 1, let revision = revisions.first, deleters[0] == .delete(key: key, rangeEnd: nil),
+        appliedAt[deleters[0]] == nil
+      else { continue }
+      appliedAt[deleters[0]] = revision
+    }
+  }
+
+  /// Whether `request` can delete `key`: a delete whose range holds it, or a transaction with one in either
+  /// branch.
+  private static func mayDelete(_ request: KVRequest, key: String) -> Bool {
+    switch request {
+    case .delete(let start, let rangeEnd): KeyRange(key: start, rangeEnd: rangeEnd).contains(key)
+    case .put, .range: false
+    case .txn(let txn): (txn.success + txn.failure).contains { mayDelete($0, key: key) }
     }
   }
 

@@ -86,4 +86,49 @@ import Testing
     #expect(resolution.notApplied == [casOrRead])
     #expect(resolution.appliedAt.isEmpty)
   }
+
+  /// Two keys put, then two deletes of them sent at once whose answers were lost; a final read finds neither.
+  /// By the history alone they may have been applied in either order.
+  func lostDeletesHistory(extra: [EtcdHistoryOperation] = []) -> [EtcdHistoryOperation] {
+    [
+      operation(0, .put(key: "k3", value: "a"), 0, 5, .put(revision: 2)),
+      operation(1, .put(key: "k4", value: "b"), 10, 15, .put(revision: 3)),
+      operation(2, .delete(key: "k3", rangeEnd: nil), 20, 0, nil, client: 1),
+      operation(3, .delete(key: "k4", rangeEnd: nil), 20, 0, nil, client: 2),
+      operation(4, .range(key: "k", rangeEnd: "l"), 100, 105, .range(revision: 5, kvs: []), client: 3),
+    ] + extra
+  }
+
+  /// The watchers' events: the puts, then k4 deleted at 4 and k3 at 5.
+  let lostDeletesEvents = [
+    putEvent(record("k3", "a", create: 2, mod: 2, version: 1)),
+    putEvent(record("k4", "b", create: 3, mod: 3, version: 1)),
+    WatchEventRecord(kind: .delete, kv: record("k4", "", create: 0, mod: 4, version: 0)),
+    WatchEventRecord(kind: .delete, kv: record("k3", "", create: 0, mod: 5, version: 0)),
+  ]
+
+  @Test func pendingDeletesAreAppliedWhereTheWatchersSawTheirKeysDeleted() throws {
+    let history = lostDeletesHistory()
+    let resolution = PendingWriteResolution(
+      history: history, events: lostDeletesEvents, watchersSawEveryRevision: true)
+    #expect(resolution.appliedAt == [.delete(key: "k4", rangeEnd: nil): 4, .delete(key: "k3", rangeEnd: nil): 5])
+    var model = EtcdKVModel(initialRevision: 1)
+    model.pendingWrites = resolution
+    let order = try #require(LinearizabilityChecker(model: model).check(history).order)
+    let k4 = try #require(order.firstIndex(of: 3))
+    let k3 = try #require(order.firstIndex(of: 2))
+    #expect(k4 < k3, "\(order)")
+  }
+
+  @Test func aDeleteAnotherPendingWriteMayHaveMadeIsNotPlaced() {
+    // A transaction whose answer was lost too, which deletes k3 when it succeeds.
+    let txn = KVRequest.txn(
+      KVTxn(
+        compares: [KVCompare(key: "k3", target: .version(0), result: .greater)],
+        success: [.delete(key: "k3", rangeEnd: nil)], failure: []))
+    let history = lostDeletesHistory(extra: [operation(5, txn, 20, 0, nil, client: 4)])
+    let resolution = PendingWriteResolution(
+      history: history, events: lostDeletesEvents, watchersSawEveryRevision: true)
+    #expect(resolution.appliedAt == [.delete(key: "k4", rangeEnd: nil): 4])
+  }
 }
